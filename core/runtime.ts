@@ -1,0 +1,323 @@
+// EdgeRuntime, the kernel: hooks, the DI container, the app registry, and fetch(request) → Response.
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import type Keyv from 'keyv';
+import { pino, type Logger } from 'pino';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { LogRecord, RequestContext } from './context.js';
+import type { Deployment } from './deployment.js';
+import { ErrorCode, HangarError, toHangarError } from './errors.js';
+import { BlobStore } from './files/blob-store.js';
+import { createHooks, type Hooks } from './hooks.js';
+import { appName, type AppModule, type ResolvedLayer } from './layer.js';
+import { DEFAULT_LIMITS, type Limits, type RuntimeOptions } from './options.js';
+import { outboundFetch } from './outbound.js';
+import type { Plugin } from './plugin.js';
+import { route } from './router.js';
+import { serveFile } from './static.js';
+import { Tokens } from './tokens.js';
+import { VERSION } from './version.js';
+
+/** What `runtime.apps()` reports for each tenant app. */
+export interface AppInfo {
+  name: string;
+  hostnames: readonly string[];
+  deploymentId?: string;
+  status: 'active' | 'failed';
+  /** The last deploy error, while the app has one (the previous deployment keeps serving). */
+  error?: { code: string; message: string };
+}
+
+interface AppRecord {
+  name: string;
+  container: DependencyContainer;
+  deployment?: Deployment;
+  error?: HangarError;
+}
+
+/** Sets headers on a response, re-wrapping it when its headers are immutable (as fetch() responses are). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  try {
+    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    return copy;
+  }
+}
+
+export class EdgeRuntime {
+  readonly hooks: Hooks = createHooks();
+  readonly container: DependencyContainer = rootContainer.createChildContainer();
+  readonly logger: Logger;
+  readonly limits: Readonly<Limits>;
+  readonly options: Readonly<RuntimeOptions>;
+  readonly version = VERSION;
+
+  private readonly plugins = new Map<string, Plugin>();
+  private readonly records = new Map<string, AppRecord>();
+  /** Hostname → app name. Replaced whole on each activation, so a lookup never sees a half-done switch. */
+  private hostMap = new Map<string, string>();
+  private readonly stores = new Map<string, Keyv>();
+  /** Background work apps handed to waitUntil; close() waits for it. */
+  private readonly background = new Set<Promise<unknown>>();
+  private started?: Promise<void>;
+  private closed = false;
+
+  constructor(options: RuntimeOptions = {}) {
+    this.options = options;
+    this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
+    const given = options.logger;
+    this.logger = given && 'child' in given ? given : pino({ level: given?.level ?? process.env.LOG_LEVEL ?? 'info' });
+    this.container.register(Tokens.Runtime, { useValue: this });
+    this.container.register(Tokens.Logger, { useValue: this.logger });
+    this.container.register(Tokens.Options, { useValue: { ...options, limits: this.limits } });
+    this.container.register(Tokens.BlobStore, { useFactory: () => new BlobStore(this.cacheStore('blobs')) });
+    this.tapKernel();
+  }
+
+  /** The kernel's own taps, at the edges of each hook so plugins run between them. */
+  private tapKernel(): void {
+    this.hooks.resolveApp.tapPromise({ name: 'hangar:hostname', stage: 100 }, async (request) => {
+      const name = this.hostMap.get(new URL(request.url).hostname.toLowerCase()) ?? this.wildcard(new URL(request.url).hostname);
+      const deployment = name === undefined ? undefined : this.records.get(name)?.deployment;
+      return deployment && { deployment, basePath: '' };
+    });
+    this.hooks.response.tap({ name: 'hangar:server-header', stage: 100 }, (response, context) =>
+      withHeaders(response, { server: `hangar/${VERSION}`, 'x-request-id': context.requestId }),
+    );
+    this.hooks.log.tap({ name: 'hangar:pino', stage: 100 }, ({ level, message, ...fields }) => {
+      this.logger[level](fields, message);
+    });
+  }
+
+  /** `*.example.com` hostnames match one label deep. */
+  private wildcard(hostname: string): string | undefined {
+    const dot = hostname.indexOf('.');
+    return dot < 0 ? undefined : this.hostMap.get(`*${hostname.slice(dot).toLowerCase()}`);
+  }
+
+  /** Applies a plugin once; a second plugin with the same name is refused. */
+  use(plugin: Plugin): this {
+    if (this.plugins.has(plugin.name)) throw new HangarError(ErrorCode.CONFIG_INVALID, `plugin ${plugin.name} is applied twice`);
+    this.plugins.set(plugin.name, plugin);
+    plugin.apply(this);
+    return this;
+  }
+
+  /** Runs the start hooks and deploys `options.apps`. Safe to call more than once. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      await this.hooks.start.promise();
+      if (this.options.apps) await this.deployAppsDir(this.options.apps);
+    })();
+    return this.started;
+  }
+
+  private async deployAppsDir(dir: string): Promise<void> {
+    const root = resolvePath(dir);
+    const entries = await readdir(root, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new HangarError(ErrorCode.CONFIG_INVALID, `apps folder ${root} cannot be read (${error.code}); pass an existing folder as "apps"`);
+    });
+    for (const entry of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
+      // One broken app must not keep the others from serving: it is logged and reported by apps().
+      await this.deploy(resolvePath(root, entry.name)).catch(() => undefined);
+    }
+  }
+
+  /** Opens (once) the keyv store for a namespace through the `cacheStore` hook. */
+  cacheStore(namespace: string): Keyv {
+    let store = this.stores.get(namespace);
+    if (!store) {
+      const stores = this.options.stores ?? {};
+      const url = stores[namespace.split(':')[0]!] ?? stores.default ?? 'memory:';
+      store = this.hooks.cacheStore.call(namespace, url);
+      if (!store) throw new HangarError(ErrorCode.STORE_UNAVAILABLE, `no cacheStore plugin understands ${JSON.stringify(url)} (namespace ${namespace}); use memory:, sqlite:// or redis://`);
+      this.stores.set(namespace, store);
+    }
+    return store;
+  }
+
+  /** The app's child container (created on first use): encapsulation per tenant, as Fastify does per plugin. */
+  appContainer(name: string): DependencyContainer {
+    return this.record(name).container;
+  }
+
+  private record(name: string): AppRecord {
+    let record = this.records.get(name);
+    if (!record) {
+      const container = this.container.createChildContainer();
+      container.register(Tokens.AppName, { useValue: name });
+      container.register(Tokens.Logger, { useValue: this.logger.child({ app: name }) });
+      record = { name, container };
+      this.records.set(name, record);
+    }
+    return record;
+  }
+
+  /** Resolves a layer reference (an app folder, a layer file, a store id...) through `resolveLayer`. */
+  async resolveLayer(ref: string, cwd = process.cwd()): Promise<ResolvedLayer> {
+    const layer = await this.hooks.resolveLayer.promise(ref, { cwd });
+    if (!layer) throw new HangarError(ErrorCode.NOT_FOUND, `no resolver understands the layer reference ${JSON.stringify(ref)}; give an app folder or a layer file`);
+    return layer;
+  }
+
+  /**
+   * Builds every app module of a layer and activates each new deployment atomically.
+   * A failed build leaves the app's previous deployment serving, and rejects.
+   */
+  async deploy(ref: string | ResolvedLayer): Promise<Deployment[]> {
+    const layer = typeof ref === 'string' ? await this.resolveLayer(ref) : ref;
+    const apps: AppModule[] = [];
+    for (const [project, definition] of Object.entries(layer.layer.projects)) {
+      for (const [module, mod] of Object.entries(definition.modules)) {
+        if (mod.kind === 'app') apps.push({ name: appName(project, module), project, module, definition: mod, layer });
+      }
+    }
+    const host = this.container.resolve(Tokens.BuildHost);
+    const deployments: Deployment[] = [];
+    for (const app of apps) {
+      const record = this.record(app.name);
+      try {
+        const deployment = await host.buildApp(app);
+        await this.activate(deployment);
+        record.error = undefined;
+        deployments.push(deployment);
+      } catch (error) {
+        record.error = toHangarError(error, ErrorCode.BUILD_FAILED);
+        this.logger.error({ app: app.name, err: record.error, origin: layer.origin }, `deploy of ${app.name} failed: ${record.error.message}`);
+        throw record.error;
+      }
+    }
+    return deployments;
+  }
+
+  /** Points a deployment's hostnames at it, in one swap, and releases the one it replaces. */
+  async activate(deployment: Deployment): Promise<void> {
+    const record = this.record(deployment.app);
+    const next = new Map(this.hostMap);
+    for (const [host, owner] of next) if (owner === deployment.app) next.delete(host);
+    for (const host of deployment.hostnames) {
+      const key = host.toLowerCase();
+      const owner = next.get(key);
+      if (owner && owner !== deployment.app) {
+        throw new HangarError(ErrorCode.CONFIG_INVALID, `hostname ${host} of app ${deployment.app} is already served by app ${owner}; pick another hostname`, { status: 409 });
+      }
+      next.set(key, deployment.app);
+    }
+    const previous = record.deployment;
+    record.deployment = deployment;
+    this.hostMap = next;
+    await this.hooks.activate.promise(deployment, previous);
+    this.logger.info({ app: deployment.app, deployment: deployment.id, hostnames: deployment.hostnames }, `app ${deployment.app} is live`);
+  }
+
+  /** Every known app, with its live deployment or its last deploy error. */
+  apps(): AppInfo[] {
+    return [...this.records.values()]
+      .filter((r) => r.deployment || r.error)
+      .map((r) => ({
+        name: r.name,
+        hostnames: r.deployment?.hostnames ?? [],
+        deploymentId: r.deployment?.id,
+        status: r.deployment ? 'active' : 'failed',
+        ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+      }));
+  }
+
+  /** Answers any request: an app's response, or a 404 when no app owns it. */
+  async fetch(request: Request): Promise<Response> {
+    return (await this.handle(request)) ?? this.renderError(new HangarError(ErrorCode.NOT_FOUND, `no app serves ${new URL(request.url).host}`), request, this.newContext(request));
+  }
+
+  /** Answers a request that an app owns; `undefined` means not ours, so adapters call `next()`. */
+  async handle(incoming: Request, context: RequestContext = this.newContext(incoming)): Promise<Response | undefined> {
+    let request = incoming;
+    try {
+      await this.start();
+      request = await this.hooks.request.promise(incoming, context);
+      const match = await this.hooks.resolveApp.promise(request, context);
+      if (!match) return undefined;
+      context.deployment = match.deployment;
+      context.logger = context.logger.child({ app: match.deployment.app });
+      const response = await this.serve(request, match.deployment, match.basePath, context);
+      return await this.hooks.response.promise(response, context);
+    } catch (error) {
+      return this.hooks.response.promise(this.renderError(toHangarError(error), request, context), context);
+    }
+  }
+
+  private async serve(request: Request, deployment: Deployment, basePath: string, context: RequestContext): Promise<Response> {
+    const pathname = new URL(request.url).pathname.slice(basePath.length) || '/';
+    const result = route(deployment, request.method, pathname);
+    switch (result.kind) {
+      case 'miss':
+        throw new HangarError(ErrorCode.NOT_FOUND, `${pathname} is not found in app ${deployment.app}`);
+      case 'status':
+        return new Response(null, { status: result.status, headers: result.headers });
+      case 'proxy': {
+        const target = new Request(result.url, request);
+        return withHeaders(await outboundFetch(target, { timeoutMs: this.limits.fetchTimeoutMs }), result.headers);
+      }
+      case 'output': {
+        if (result.output.type !== 'Lambda') return serveFile(request, result.path, result.output, result.headers, result.status);
+        const lambda = result.output;
+        const executor = this.hooks.executor.call(lambda);
+        if (!executor) throw new HangarError(ErrorCode.EXECUTOR_UNKNOWN, `no executor runs Lambdas of runtime ${JSON.stringify(lambda.runtime)} (output ${result.path})`);
+        return withHeaders(await executor.dispatch(request, { deployment, lambda, path: result.path }, context), result.headers);
+      }
+    }
+  }
+
+  /** A fresh context for one request. */
+  newContext(request: Request): RequestContext {
+    const requestId = randomUUID();
+    return {
+      requestId,
+      receivedAt: performance.now(),
+      signal: request.signal,
+      logger: this.logger.child({ requestId }),
+      waitUntil: (promise) => {
+        const tracked = promise
+          .catch((error: unknown) => this.logger.warn({ requestId, err: error }, 'waitUntil work failed'))
+          .finally(() => this.background.delete(tracked));
+        this.background.add(tracked);
+      },
+    };
+  }
+
+  /** The error response: the first `error` tap's answer, else JSON (when asked for) or text naming code and request id. */
+  renderError(error: HangarError, request: Request, context: RequestContext): Response {
+    const level = error.status >= 500 ? 'error' : 'info';
+    context.logger[level]({ err: error, code: error.code, status: error.status }, error.message);
+    const custom = this.hooks.error.call(error, request, context);
+    if (custom) return custom;
+    const body = { error: { ...error.toJSON(), requestId: context.requestId } };
+    const wantsJson = (request.headers.get('accept') ?? '').includes('json');
+    return wantsJson
+      ? Response.json(body, { status: error.status })
+      : new Response(`${error.status} ${error.code}: ${error.message}\nrequest id: ${context.requestId}\n`, {
+          status: error.status,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+        });
+  }
+
+  /** Writes a structured log record through the `log` hook (pino is the last tap). */
+  log(record: LogRecord): void {
+    this.hooks.log.call(record);
+  }
+
+  /** Closes plugins (isolates, connections) once; later requests are refused. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.background]);
+    await this.hooks.close.promise();
+    await Promise.all([...this.stores.values()].map((store) => store.disconnect?.().catch(() => undefined)));
+    for (const record of this.records.values()) record.container.dispose?.();
+    this.container.dispose?.();
+  }
+}
