@@ -12,6 +12,12 @@ export interface AppBinding {
    * methods call `methods`). Its value is what the app sees. Absent: the app sees `raw` itself.
    */
   guest?: string;
+  /**
+   * Where the app finds the value. `env` (the default): at `env[name]`. `global`: only as the global `name` of
+   * the app's isolate, leaving `env` alone — for web-standard APIs (`caches`) and for the modules the edge
+   * builder maps to globals (`import cache from 'hangar:cache'` reads `globalThis['hangar:cache']`).
+   */
+  scope?: 'env' | 'global';
 }
 
 export interface BindingContext {

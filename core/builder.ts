@@ -19,6 +19,11 @@ export interface BuildOptions {
   entrypoint: string;
   /** A writeable folder holding the downloaded files (and the restored cache). */
   workPath: string;
+  /**
+   * The app's source folder on disk, when its sources are a local folder. A builder writes files meant to live with
+   * the source there (the edge builder's `hangar.lock`); everything else goes to workPath.
+   */
+  sourcePath?: string;
   config: BuilderConfig;
   meta?: BuildMeta;
 }

@@ -2,10 +2,25 @@
 import { createHash } from 'node:crypto';
 import type { File } from './files/types.js';
 import type { Lambda } from './files/lambda.js';
-import type { Route } from './layer.js';
+import type { FetchPolicy, Route } from './layer.js';
 
 /** One output of a deployment: a static file (in the blob store) or a Lambda. */
 export type Output = File | Lambda;
+
+/** Routes a builder returned: a second routing pass for the paths its build job serves. */
+export interface BuilderRoutes {
+  /** The builder (`use`) and the entrypoint of the job, for logs. */
+  use: string;
+  entrypoint: string;
+  /** Output paths (no leading slash) the job serves: its outputs, and what its `shouldServe` accepted. */
+  paths: readonly string[];
+  routes: readonly Route[];
+  /**
+   * The builder's own shouldServe, for paths not in `paths` (given a path with no leading slash). In-process only:
+   * it is not part of the deployment's id or of what a store keeps.
+   */
+  shouldServe?: (requestPath: string) => boolean | Promise<boolean>;
+}
 
 export interface Deployment {
   /** `sha256-<base64url>` over outputs, routes and env; equal content, equal id. */
@@ -16,7 +31,11 @@ export interface Deployment {
   /** Request path (no leading slash) → output. */
   readonly output: Readonly<Record<string, Output>>;
   readonly routes: readonly Route[];
+  /** Builder routes, run as a second pass for the paths each build job serves. */
+  readonly builderRoutes?: readonly BuilderRoutes[];
   readonly env: Readonly<Record<string, string>>;
+  /** What the app's fetch() may reach beyond the defaults. */
+  readonly fetch?: Readonly<FetchPolicy>;
   readonly createdAt: number;
 }
 
@@ -25,7 +44,9 @@ export interface DeploymentInput {
   hostnames: string[];
   output: Record<string, Output>;
   routes: Route[];
+  builderRoutes?: BuilderRoutes[];
   env: Record<string, string>;
+  fetch?: FetchPolicy;
 }
 
 /** The digest that identifies an output's content: a file's blob digest or a Lambda's digest. */
@@ -40,7 +61,10 @@ function outputDigest(path: string, output: Output): string {
 
 export function createDeployment(input: DeploymentInput): Deployment {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ app: input.app, routes: input.routes, env: input.env, hostnames: [...input.hostnames].sort() }));
+  const builderRoutes = input.builderRoutes ?? [];
+  // `fetch` is hashed only when set, so deployments without one keep the ids they had.
+  const fetch = input.fetch ? { fetch: input.fetch } : {};
+  hash.update(JSON.stringify({ app: input.app, routes: input.routes, builderRoutes, env: input.env, hostnames: [...input.hostnames].sort(), ...fetch }));
   for (const path of Object.keys(input.output).sort()) {
     hash.update(`\0${path}\0${outputDigest(path, input.output[path]!)}`);
   }
@@ -50,7 +74,9 @@ export function createDeployment(input: DeploymentInput): Deployment {
     hostnames: Object.freeze([...input.hostnames]),
     output: Object.freeze({ ...input.output }),
     routes: Object.freeze([...input.routes]),
+    builderRoutes: Object.freeze([...builderRoutes]),
     env: Object.freeze({ ...input.env }),
+    ...(input.fetch ? { fetch: Object.freeze({ ...input.fetch }) } : {}),
     createdAt: Date.now(),
   });
 }

@@ -26,8 +26,18 @@ export const ErrorCode = {
   LIMIT_MEMORY: 'E_LIMIT_MEMORY',
   /** A body was larger than the configured limit. */
   LIMIT_BODY_SIZE: 'E_LIMIT_BODY_SIZE',
+  /** A request made more fetch() calls than its subrequest limit. */
+  LIMIT_SUBREQUESTS: 'E_LIMIT_SUBREQUESTS',
+  /** A request came through more apps fetching apps than the depth limit allows (a loop). */
+  LIMIT_DEPTH: 'E_LIMIT_DEPTH',
+  /** Every isolate the process may hold is busy, so none could be made for the app. */
+  LIMIT_ISOLATES: 'E_LIMIT_ISOLATES',
+  /** A cache call went past a cache limit (value size, key length, tags per key, bytes per app). */
+  LIMIT_CACHE: 'E_LIMIT_CACHE',
   /** The request itself is malformed. */
   BAD_REQUEST: 'E_BAD_REQUEST',
+  /** The process running the app's isolate died mid-request (process executor mode); it is restarted. */
+  EXECUTOR_CRASHED: 'E_EXECUTOR_CRASHED',
   /** A bug in Hangar or a plugin; the message says which part. */
   INTERNAL: 'E_INTERNAL',
 } as const;
@@ -48,7 +58,12 @@ const defaultStatus: Record<ErrorCodeName, number> = {
   E_LIMIT_CPU_TIME: 503,
   E_LIMIT_MEMORY: 503,
   E_LIMIT_BODY_SIZE: 413,
+  E_LIMIT_SUBREQUESTS: 503,
+  E_LIMIT_DEPTH: 508,
+  E_LIMIT_ISOLATES: 503,
+  E_LIMIT_CACHE: 413,
   E_BAD_REQUEST: 400,
+  E_EXECUTOR_CRASHED: 502,
   E_INTERNAL: 500,
 };
 

@@ -78,8 +78,8 @@ export function createHooks() {
     // ── Cache stores ─────────────────────────────────────────────────────────────────────────
 
     /**
-     * Opens the keyv store for a namespace (`builds`, `blobs`, `cache:<app>`...) from a store URL
-     * (`memory:`, `sqlite://path`, `redis://host:port`). The first tap that understands the URL wins.
+     * Opens the keyv store for a namespace (`builds`, `blobs`, `cache` for every app's tenant cache and Cache API...)
+     * from a store URL (`memory:`, `sqlite://path`, `redis://host:port`). The first tap that understands the URL wins.
      */
     cacheStore: new SyncBailHook<[string, string], Keyv | undefined>(['namespace', 'url']),
 

@@ -39,6 +39,14 @@ export type SourceSpec =
 
 export type ModuleKind = 'lib' | 'app' | 'builder';
 
+/** What an app's fetch() may reach beyond the defaults (hangar.json `fetch`). */
+export interface FetchPolicy {
+  /** Hostnames (or IP literals) the app may fetch although they resolve to loopback, link-local or private addresses. */
+  allow?: string[];
+  /** Timeout of each fetch() the app makes, ms; it may lower the runtime's `limits.fetchTimeoutMs`, not raise it. */
+  timeoutMs?: number;
+}
+
 export interface Module {
   kind: ModuleKind;
   sources: SourceSpec[];
@@ -49,6 +57,7 @@ export interface Module {
   routes?: Route[];
   hostnames?: string[];
   env?: Record<string, string>;
+  fetch?: FetchPolicy;
 }
 
 export interface Project {

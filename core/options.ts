@@ -15,10 +15,28 @@ export interface Limits {
   fetchTimeoutMs: number;
   /** Most fetch() calls one request may make. */
   subrequests: number;
-  /** Most isolates one app may hold at once. */
+  /** Most isolates one app may hold at once (per Lambda, for an app with several); busy ones make room for more. */
   isolatesPerApp: number;
+  /** Isolates started for each app Lambda when it is activated, and kept through idle teardown (0: start on demand). */
+  isolatesMinPerApp: number;
+  /** Most isolates in the process; at the cap, the least recently used idle isolate is torn down to make room. */
+  maxIsolates: number;
+  /** An isolate whose used heap passes this share of memoryMb after a request is replaced by a fresh one. */
+  recycleHeapShare: number;
   /** An app's isolates are torn down after this long without a request, ms. */
   idleMs: number;
+  /** How long work an app handed to waitUntil may run after its response, ms. */
+  waitUntilMs: number;
+  /** Most hops a request may make through apps fetching apps (the x-hangar-depth header); past it, 508. */
+  fetchDepth: number;
+  /** Largest value (or Cache API response) one cache entry may hold, bytes. */
+  cacheValueBytes: number;
+  /** Longest cache key (and tag), UTF-8 bytes. */
+  cacheKeyBytes: number;
+  /** Most tags one cache key may carry. */
+  cacheTagsPerKey: number;
+  /** Most bytes one app's cache may hold on the memory and SQLite stores (Redis is bounded by its own maxmemory). */
+  cacheAppBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -29,8 +47,30 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   fetchTimeoutMs: 10_000,
   subrequests: 50,
   isolatesPerApp: 1,
+  isolatesMinPerApp: 0,
+  maxIsolates: 1_000,
+  recycleHeapShare: 0.75,
   idleMs: 5 * 60_000,
+  waitUntilMs: 30_000,
+  fetchDepth: 16,
+  cacheValueBytes: 8 * 1024 * 1024,
+  cacheKeyBytes: 512,
+  cacheTagsPerKey: 16,
+  cacheAppBytes: 64 * 1024 * 1024,
 });
+
+/** Where tenant isolates run. */
+export interface ExecutorOptions {
+  /**
+   * `inline`: in this process (needs Node started with --no-node-snapshot). `process`: in supervised child
+   * processes, restarted when one dies. Default: inline when this process has the flag, else process.
+   */
+  mode?: 'inline' | 'process';
+  /** Child processes in `process` mode; apps are sharded over them by name. Default: 2. */
+  processes?: number;
+  /** Blank isolates kept ready (bootstrap already run) for the next cold start, per process. Default: 2; 0 turns it off. */
+  spareIsolates?: number;
+}
 
 export interface RuntimeOptions {
   /** A folder whose subfolders are tenant apps, each served on `<name>.localhost` unless it names hostnames. */
@@ -41,6 +81,8 @@ export interface RuntimeOptions {
   defaultPlugins?: boolean;
   /** Limits for every app; an app's Lambda may lower memory and wall time. */
   limits?: Partial<Limits>;
+  /** Where the isolate executor runs isolates: in this process or in supervised child processes. */
+  executor?: ExecutorOptions;
   /**
    * Store URLs: `default` for every namespace, or one per namespace (`builds`, `blobs`, `cache`...).
    * `memory:` unless set.

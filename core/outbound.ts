@@ -2,7 +2,9 @@
 import { BlockList, isIP } from 'node:net';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent, fetch as undiciFetch } from 'undici';
+import type { Deployment } from './deployment.js';
 import { ErrorCode, HangarError } from './errors.js';
+import type { Limits } from './options.js';
 
 const privateRanges = new BlockList();
 for (const [net, bits] of [
@@ -23,10 +25,31 @@ export function isPrivateAddress(address: string): boolean {
   return privateRanges.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** Counts the apps a request went through, so a loop of apps fetching apps ends (limits.fetchDepth). */
+export const DEPTH_HEADER = 'x-hangar-depth';
+
+/** How many app hops a request has made: its DEPTH_HEADER, 0 when absent or not a count. */
+export function requestDepth(request: Request): number {
+  const depth = Number(request.headers.get(DEPTH_HEADER));
+  return Number.isSafeInteger(depth) && depth > 0 ? depth : 0;
+}
+
 export interface OutboundPolicy {
   /** Hostnames allowed to resolve to private addresses (the app's allow-list). */
   allowHosts?: readonly string[];
   timeoutMs: number;
+  /** Sent as DEPTH_HEADER: the hops of the request this fetch is made for, plus one. */
+  depth?: number;
+  /** Ends the fetch early (an app's AbortSignal); the timeout applies as well. */
+  signal?: AbortSignal;
+}
+
+/** A deployment's outbound rules: its allow-list, and its timeout, which may lower the runtime's but not raise it. */
+export function deploymentPolicy(deployment: Deployment, limits: Pick<Limits, 'fetchTimeoutMs'>): { allowHosts: string[]; timeoutMs: number } {
+  return {
+    allowHosts: (deployment.fetch?.allow ?? []).map((host) => host.toLowerCase()),
+    timeoutMs: Math.min(limits.fetchTimeoutMs, deployment.fetch?.timeoutMs ?? Infinity),
+  };
 }
 
 function guardedAgent(allowHosts: ReadonlySet<string>): Agent {
@@ -65,15 +88,18 @@ export async function outboundFetch(request: Request, policy: OutboundPolicy): P
   const key = [...allow].sort().join(',');
   let agent = agents.get(key);
   if (!agent) agents.set(key, (agent = guardedAgent(new Set(allow.map((h) => h.toLowerCase())))));
+  const headers = new Headers(request.headers);
+  if (policy.depth !== undefined) headers.set(DEPTH_HEADER, String(policy.depth));
+  const timeout = AbortSignal.timeout(policy.timeoutMs);
   try {
     const response = await undiciFetch(url, {
       method: request.method,
-      headers: request.headers as unknown as Record<string, string>,
+      headers: headers as unknown as Record<string, string>,
       body: request.body as never,
       duplex: 'half',
       redirect: 'manual',
       dispatcher: agent,
-      signal: AbortSignal.timeout(policy.timeoutMs),
+      signal: policy.signal ? AbortSignal.any([policy.signal, timeout]) : timeout,
     } as never);
     return response as unknown as Response;
   } catch (error) {

@@ -13,11 +13,11 @@ import { BlobStore } from './files/blob-store.js';
 import { createHooks, type Hooks } from './hooks.js';
 import { appName, type AppModule, type ResolvedLayer } from './layer.js';
 import { DEFAULT_LIMITS, type Limits, type RuntimeOptions } from './options.js';
-import { outboundFetch } from './outbound.js';
+import { deploymentPolicy, outboundFetch, requestDepth } from './outbound.js';
 import type { Plugin } from './plugin.js';
 import { route } from './router.js';
 import { serveFile } from './static.js';
-import { Tokens } from './tokens.js';
+import { Tokens, type BuildAppOptions, type WatchHandle, type WatchOptions } from './tokens.js';
 import { VERSION } from './version.js';
 
 /** What `runtime.apps()` reports for each tenant app. */
@@ -169,7 +169,7 @@ export class EdgeRuntime {
    * Builds every app module of a layer and activates each new deployment atomically.
    * A failed build leaves the app's previous deployment serving, and rejects.
    */
-  async deploy(ref: string | ResolvedLayer): Promise<Deployment[]> {
+  async deploy(ref: string | ResolvedLayer, options?: BuildAppOptions): Promise<Deployment[]> {
     const layer = typeof ref === 'string' ? await this.resolveLayer(ref) : ref;
     const apps: AppModule[] = [];
     for (const [project, definition] of Object.entries(layer.layer.projects)) {
@@ -182,7 +182,7 @@ export class EdgeRuntime {
     for (const app of apps) {
       const record = this.record(app.name);
       try {
-        const deployment = await host.buildApp(app);
+        const deployment = await host.buildApp(app, options);
         await this.activate(deployment);
         record.error = undefined;
         deployments.push(deployment);
@@ -193,6 +193,15 @@ export class EdgeRuntime {
       }
     }
     return deployments;
+  }
+
+  /**
+   * Dev mode: deploys every app in `appsDir`, then rebuilds an app when its files change and swaps it in atomically;
+   * a broken build leaves the last good deployment serving.
+   */
+  watch(appsDir: string, options?: WatchOptions): Promise<WatchHandle> {
+    if (!this.container.isRegistered(Tokens.Watcher, true)) throw new HangarError(ErrorCode.CONFIG_INVALID, 'runtime.watch() needs the builders plugin (it provides the Watcher)');
+    return this.container.resolve(Tokens.Watcher).watch(appsDir, options);
   }
 
   /** Points a deployment's hostnames at it, in one swap, and releases the one it replaces. */
@@ -251,8 +260,9 @@ export class EdgeRuntime {
   }
 
   private async serve(request: Request, deployment: Deployment, basePath: string, context: RequestContext): Promise<Response> {
-    const pathname = new URL(request.url).pathname.slice(basePath.length) || '/';
-    const result = route(deployment, request.method, pathname);
+    const url = new URL(request.url);
+    const pathname = url.pathname.slice(basePath.length) || '/';
+    const result = await route(deployment, request.method, pathname, url.search);
     switch (result.kind) {
       case 'miss':
         throw new HangarError(ErrorCode.NOT_FOUND, `${pathname} is not found in app ${deployment.app}`);
@@ -260,14 +270,17 @@ export class EdgeRuntime {
         return new Response(null, { status: result.status, headers: result.headers });
       case 'proxy': {
         const target = new Request(result.url, request);
-        return withHeaders(await outboundFetch(target, { timeoutMs: this.limits.fetchTimeoutMs }), result.headers);
+        const policy = { ...deploymentPolicy(deployment, this.limits), depth: requestDepth(request) + 1, signal: context.signal };
+        return withHeaders(await outboundFetch(target, policy), result.headers);
       }
       case 'output': {
         if (result.output.type !== 'Lambda') return serveFile(request, result.path, result.output, result.headers, result.status);
         const lambda = result.output;
         const executor = this.hooks.executor.call(lambda);
         if (!executor) throw new HangarError(ErrorCode.EXECUTOR_UNKNOWN, `no executor runs Lambdas of runtime ${JSON.stringify(lambda.runtime)} (output ${result.path})`);
-        return withHeaders(await executor.dispatch(request, { deployment, lambda, path: result.path }, context), result.headers);
+        // A rewrite's `dest` query (`/api?id=$1`) reaches the Lambda merged into the URL it sees; the path stays the client's.
+        const forwarded = result.search !== undefined && result.search !== url.search ? new Request(Object.assign(url, { search: result.search }), request) : request;
+        return withHeaders(await executor.dispatch(forwarded, { deployment, lambda, path: result.path }, context), result.headers);
       }
     }
   }

@@ -1,10 +1,10 @@
 // FileFsRef: a file on the local disk, opened only when read, as in the Now Runtime API.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, readlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_FILE_MODE, type FileBase } from './types.js';
+import { DEFAULT_FILE_MODE, isSymbolicLink, type FileBase } from './types.js';
 
 export interface FileFsRefOptions {
   fsPath: string;
@@ -38,7 +38,14 @@ export class FileFsRef implements FileBase {
     return new FileFsRef({ fsPath, mode, contentType });
   }
 
+  /**
+   * Opens the file when read. A symlink reads as its target path, the way FileBlob and FileRef carry symlinks,
+   * so a tenant's link to a host file never exposes that file's bytes.
+   */
   toStream(): Readable {
-    return createReadStream(this.fsPath);
+    if (!isSymbolicLink(this.mode)) return createReadStream(this.fsPath);
+    const out = new PassThrough();
+    readlink(this.fsPath).then((target) => out.end(target), (error: unknown) => out.destroy(error as Error));
+    return out;
   }
 }

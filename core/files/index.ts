@@ -9,4 +9,6 @@ export { glob, type GlobOptions } from './glob.js';
 export { download, type DownloadMeta } from './download.js';
 export { rename } from './rename.js';
 export { getWriteableDirectory } from './writeable-directory.js';
-export { streamToBuffer } from './stream.js';
+export { streamToBuffer, fileBytes } from './stream.js';
+export { shouldServe } from './should-serve.js';
+export { contentDigest } from './content-digest.js';

@@ -47,12 +47,19 @@ function invalid(message: string): HangarError {
 /** Validates its arguments, reads the files once to hash them, and returns a Lambda with its digest. */
 export async function createLambda(options: LambdaOptions): Promise<Lambda> {
   const { files, handler, runtime, environment = {}, memory, maxDuration } = options ?? ({} as LambdaOptions);
-  if (!files || typeof files !== 'object') throw invalid('"files" must be an object of path to File');
+  if (!files || typeof files !== 'object' || Array.isArray(files)) throw invalid('"files" must be an object of path to File');
+  for (const [path, file] of Object.entries(files)) {
+    if (!path || path.startsWith('/') || path.split('/').includes('..')) throw invalid(`file path ${JSON.stringify(path)} must be relative, inside the Lambda`);
+    if (typeof (file as { toStream?: unknown })?.toStream !== 'function' || !Number.isInteger((file as { mode?: unknown }).mode)) {
+      throw invalid(`files[${JSON.stringify(path)}] must be a File (FileBlob, FileFsRef or FileRef)`);
+    }
+  }
   if (typeof handler !== 'string' || !handler) throw invalid('"handler" must be a non-empty string');
   if (typeof runtime !== 'string' || !runtime) throw invalid('"runtime" must be a non-empty string, for example "edge"');
   if (!(handler in files)) {
     throw invalid(`"handler" ${JSON.stringify(handler)} is not one of the files (${Object.keys(files).slice(0, 5).join(', ')})`);
   }
+  if (!environment || typeof environment !== 'object' || Array.isArray(environment)) throw invalid('"environment" must be an object of names to strings');
   for (const [key, value] of Object.entries(environment)) {
     if (typeof value !== 'string') throw invalid(`environment.${key} must be a string`);
   }

@@ -17,6 +17,11 @@ export type Files = Record<string, File>;
 /** The default mode of a regular file. */
 export const DEFAULT_FILE_MODE = 0o100644;
 
+/** True when the mode bits say directory (S_IFDIR): an empty folder kept as a file entry. */
+export function isDirectory(mode: number): boolean {
+  return (mode & 0o170000) === 0o040000;
+}
+
 /** True when the mode bits say symlink (S_IFLNK). */
 export function isSymbolicLink(mode: number): boolean {
   return (mode & 0o170000) === 0o120000;

@@ -20,7 +20,8 @@ class EchoExecutorPlugin implements Plugin {
       runtime: 'echo',
       dispatch: async (request, target) => {
         const body = `${target.deployment.app} ${new URL(request.url).pathname} ${target.path}`;
-        return new Response(body, { headers: { 'x-deployment': target.deployment.id } });
+        const url = new URL(request.url);
+        return new Response(body, { headers: { 'x-deployment': target.deployment.id, 'x-url': url.pathname + url.search } });
       },
       release: async (deployment) => void this.released.push(deployment.id),
       close: async () => undefined,
@@ -218,4 +219,42 @@ test('app log records go through the log hook', (t) => {
   runtime.hooks.log.tap('test:capture', (record) => void seen.push(`${record.app}:${record.level}:${record.message}`));
   runtime.log({ level: 'info', message: 'hello', app: 'x' });
   t.deepEqual(seen, ['x:info:hello']);
+});
+
+test('a rewrite that adds a query hands the Lambda the merged query, on the client path', async (t) => {
+  const runtime = quietRuntime();
+  runtime.use(new EchoExecutorPlugin());
+  t.teardown(() => runtime.close());
+  const lambda = await createLambda({ files: { 'index.js': new FileBlob({ data: '' }) }, handler: 'index.js', runtime: 'echo' });
+  await runtime.activate(
+    createDeployment({ app: 'q', hostnames: ['q.localhost'], output: { index: lambda }, routes: [{ src: '/item/(?<id>\\d+)', dest: '/index?id=$id' }], env: {} }),
+  );
+  const response = await runtime.fetch(new Request('http://q.localhost/item/42?lang=en'));
+  t.is(response.headers.get('x-url'), '/item/42?lang=en&id=42');
+});
+
+test('a proxy route forwards to its URL only when the app allows the private host, with the hop count', async (t) => {
+  const { createServer } = await import('node:http');
+  const upstream = createServer((req, res) => res.end(`upstream ${req.url} depth=${req.headers['x-hangar-depth']}`));
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => upstream.close());
+  const port = (upstream.address() as { port: number }).port;
+  const runtime = quietRuntime();
+  t.teardown(() => runtime.close());
+  const proxied = (app: string, allow?: string[]) =>
+    createDeployment({
+      app,
+      hostnames: [`${app}.localhost`],
+      output: {},
+      routes: [{ src: '/api/(.*)', dest: `http://127.0.0.1:${port}/v1/$1` }],
+      env: {},
+      ...(allow ? { fetch: { allow } } : {}),
+    });
+  await runtime.activate(proxied('open', ['127.0.0.1']));
+  await runtime.activate(proxied('closed'));
+  const ok = await runtime.fetch(new Request('http://open.localhost/api/users?x=1'));
+  t.is(await ok.text(), 'upstream /v1/users?x=1 depth=1');
+  const refused = await runtime.fetch(new Request('http://closed.localhost/api/users'));
+  t.is(refused.status, 502);
+  t.regex(await refused.text(), /private and loopback addresses are blocked/);
 });

@@ -6,6 +6,6 @@ import type { RuntimeOptions } from '../../core/options.js';
 /** A runtime with a silent logger and only the plugins given (plus the memory cache store). */
 export function quietRuntime(options: RuntimeOptions = {}): EdgeRuntime {
   const runtime = new EdgeRuntime({ logger: { level: 'silent' }, ...options });
-  runtime.use(new CachePlugin());
+  runtime.use(new CachePlugin({ bindings: false }));
   return runtime;
 }
