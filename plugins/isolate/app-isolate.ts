@@ -1,0 +1,438 @@
+// One app's isolate: its context, the bootstrap and the app script, and the requests it serves until it is disposed.
+import ivm from 'isolated-vm';
+import type { LogRecord, RequestContext } from '../../core/context.js';
+import type { Deployment } from '../../core/deployment.js';
+import { ErrorCode, HangarError } from '../../core/errors.js';
+import type { Lambda } from '../../core/files/lambda.js';
+import { requestDepth } from '../../core/outbound.js';
+import type { EdgeRuntime } from '../../core/runtime.js';
+import { AppBindings } from './app-bindings.js';
+import { compileAppScript } from './app-script.js';
+import { recacheBootstrap } from './bootstrap.js';
+import { createBridge } from './bridge.js';
+import { CpuMeter } from './cpu-meter.js';
+import { Deadline } from './deadline.js';
+import { GuestIsolate } from './guest-isolate.js';
+import { guestStream } from './guest-stream.js';
+import { HostBodies } from './host-bodies.js';
+import { HostFetch } from './host-fetch.js';
+import { PlatformHost } from './host-platform.js';
+import { hostResponse } from './host-response.js';
+import { HostTimers } from './host-timers.js';
+import type { IsolateLimits } from './limits.js';
+import type { IsolateEvents } from './pool.js';
+import type { DispatchResult, GuestLogLevel, InstallConfig, RequestHead } from './protocol.js';
+import { RequestScope } from './request-scope.js';
+import type { SpareIsolates } from './spare-isolates.js';
+import { mapStack } from './stack-map.js';
+
+export interface AppIsolateOptions {
+  runtime: EdgeRuntime;
+  deployment: Deployment;
+  lambda: Lambda;
+  limits: IsolateLimits;
+  /** Where a cold start takes an isolate with the bootstrap already run, when one is ready. */
+  spares?: SpareIsolates;
+  /** Told when each request finishes (the pool's idle teardown and heap recycling). */
+  events?: IsolateEvents;
+}
+
+/** The guest functions the host calls, as References into the isolate. */
+interface GuestRefs {
+  dispatch: ivm.Reference;
+  pull: ivm.Reference;
+  cancel: ivm.Reference;
+  pullUpload: ivm.Reference;
+  cancelUpload: ivm.Reference;
+  fireTimer: ivm.Reference;
+}
+
+const LOG_MESSAGE_MAX = 16 * 1024;
+/** At a deadline, an isolate that spent this share of the wall time on the CPU is a runaway, and is replaced. */
+const RUNAWAY_CPU_SHARE = 0.5;
+/** Otherwise it is watched this long more: half of it on the CPU means a runaway that started late. */
+const RUNAWAY_WATCH_MS = 50;
+const TIMED_OUT = 'Script execution timed out.';
+const CATASTROPHE = 'isolated-vm reported a catastrophic error; restart the process when convenient';
+
+function cpuMs(nanoseconds: bigint): number {
+  return Number(nanoseconds) / 1e6;
+}
+
+export class AppIsolate {
+  readonly app: string;
+  /** Settles once the isolate is disposed, for whoever tracks live isolates. */
+  readonly disposed: Promise<void>;
+  private readonly options: AppIsolateOptions;
+  private readonly isolate: ivm.Isolate;
+  /** The context the bootstrap ran in, and its install(). */
+  private readonly base: GuestIsolate;
+  private readonly bodies: HostBodies;
+  private readonly timers: HostTimers;
+  private readonly meter: CpuMeter;
+  private readonly fetcher: HostFetch;
+  /** WebCrypto keys and zlib streams the guest's platform holds on the host. */
+  private readonly platform = new PlatformHost();
+  /** Requests being served, by seq: a response body still streaming and waitUntil work count. */
+  private readonly scopes = new Map<number, RequestScope>();
+  private nextSeq = 1;
+  private guest?: GuestRefs;
+  private brokenBy?: HangarError;
+  private retiring = false;
+  private closing = false;
+  private markDisposed!: () => void;
+
+  private constructor(options: AppIsolateOptions, base: GuestIsolate) {
+    this.options = options;
+    this.app = options.deployment.app;
+    this.bodies = new HostBodies(this.app, options.limits.bodyBytes);
+    this.timers = new HostTimers(options.limits.maxTimers, (id) => this.fireTimer(id));
+    this.meter = new CpuMeter(() => base.isolate.cpuTime, options.limits.cpuMs, this.app, {
+      over: (error, burning) => {
+        // The request hears of it too, unless it already answered and only its waitUntil work was running.
+        options.runtime.log({ level: 'warn', message: error.message, app: this.app, code: error.code });
+        // Its code may still be running, and would be charged to whoever came next: new requests go elsewhere.
+        this.retire();
+        this.stopRunaway(error, burning);
+      },
+      idleOver: (error) => {
+        options.runtime.log({ level: 'warn', message: `${error.message}; its isolate was replaced`, app: this.app, code: error.code });
+        this.dispose(error);
+      },
+    });
+    this.fetcher = new HostFetch({
+      app: this.app,
+      limits: options.limits.fetch,
+      bodies: this.bodies,
+      scopes: () => [...this.scopes.values()],
+      upload: (id) => this.uploadBody(id),
+    });
+    this.disposed = new Promise((resolve) => (this.markDisposed = resolve));
+    this.base = base;
+    this.isolate = base.isolate;
+    base.adopt((message) => {
+      this.brokenBy = new HangarError(ErrorCode.INTERNAL, `the isolate of app ${this.app} failed in V8 and was abandoned`);
+      options.runtime.logger.fatal({ app: this.app, message }, CATASTROPHE);
+    });
+  }
+
+  /** A spare when one is ready, else a new isolate with the bootstrap run within the deadline. */
+  private static async base(options: AppIsolateOptions, deadline: Deadline): Promise<GuestIsolate> {
+    const spare = options.spares?.take(options.limits.memoryMb);
+    if (spare) return spare;
+    const { app } = options.deployment;
+    return GuestIsolate.create(options.limits.memoryMb, deadline.remaining(), (message) => options.runtime.logger.fatal({ app, message }, CATASTROPHE)).catch((error: unknown) => {
+      if (error instanceof Error && error.message === TIMED_OUT) throw deadline.expired();
+      throw new HangarError(ErrorCode.INTERNAL, `the isolate bootstrap failed for app ${app}: ${(error as Error).message}`, { cause: error });
+    });
+  }
+
+  /** A ready isolate: bootstrap installed, bindings collected, the app's script run (within the deadline). */
+  static async create(options: AppIsolateOptions, deadline: Deadline): Promise<AppIsolate> {
+    const instance = new AppIsolate(options, await AppIsolate.base(options, deadline));
+    try {
+      await instance.boot(deadline);
+      return instance;
+    } catch (error) {
+      const failure =
+        instance.failure(error, deadline) ??
+        new HangarError(ErrorCode.APP_EXCEPTION, `app ${instance.app} failed to start: ${(error as Error).message ?? String(error)}`, {
+          details: { app: instance.app },
+        });
+      instance.dispose(failure);
+      throw failure;
+    }
+  }
+
+  /** False once disposed, out of memory, or replaced after a runaway; the pool then makes a new one. */
+  get alive(): boolean {
+    return !this.brokenBy && !this.isolate.isDisposed;
+  }
+
+  /** Alive and taking new requests (not retiring). */
+  get serving(): boolean {
+    return this.alive && !this.retiring;
+  }
+
+  /** Requests in flight, background work included. */
+  get load(): number {
+    return this.scopes.size;
+  }
+
+  get memoryLimitBytes(): number {
+    return this.options.limits.memoryMb * 1024 * 1024;
+  }
+
+  /** The heap in use, ArrayBuffers included (V8's figure, read in the isolate's thread). */
+  async heapUsedBytes(): Promise<number> {
+    const stats = await this.isolate.getHeapStatistics();
+    return stats.used_heap_size + stats.externally_allocated_size;
+  }
+
+  /** The name app stacks show the script under. */
+  private get scriptName(): string {
+    return `app://${this.app}/${this.options.lambda.handler}`;
+  }
+
+  private async boot(deadline: Deadline): Promise<void> {
+    const { runtime, deployment, lambda, limits } = this.options;
+    const { context, install } = this.base;
+    const bindings = await AppBindings.collect(runtime, deployment, context);
+    const config: InstallConfig = {
+      app: this.app,
+      env: { ...deployment.env, ...lambda.environment },
+      bindings: bindings.guest,
+      maxTimers: limits.maxTimers,
+      userAgent: `hangar/${runtime.version}`,
+    };
+    const { externalCopy } = this.base;
+    const bridge = createBridge({
+      log: (level, message) => this.log(level, message),
+      setTimer: (id, delayMs) => this.alive && this.timers.set(id, delayMs),
+      clearTimer: (id) => this.timers.clear(id),
+      readBody: (id) => this.resumes(this.bodies.read(id)),
+      callBinding: (index, method, args) => this.resumes(bindings.call(index, method, args)),
+      dropBody: (id) => this.bodies.drop(id),
+      fetch: (id, head) => this.resumes(this.fetcher.fetch(id, head)),
+      abortFetch: (id) => this.fetcher.abort(id),
+      waitUntil: (seq, pending) => this.scopes.get(seq)?.setPending(pending),
+      ...this.platform.handlers,
+    }, externalCopy);
+    const api = (await install.apply(undefined, [bridge, config, bindings.factories.map((f) => f.derefInto())], {
+      arguments: { copy: true },
+      result: { reference: true },
+      timeout: deadline.remaining(),
+    })) as ivm.Reference;
+    const ref = (name: keyof GuestRefs) => api.get(name, { reference: true }) as Promise<ivm.Reference>;
+    // Asked for together: one trip to the isolate's thread instead of six, on every cold start.
+    const [dispatch, pull, cancel, pullUpload, cancelUpload, fireTimer] = await Promise.all(
+      (['dispatch', 'pull', 'cancel', 'pullUpload', 'cancelUpload', 'fireTimer'] as const).map(ref),
+    );
+    this.guest = { dispatch, pull, cancel, pullUpload, cancelUpload, fireTimer };
+    const script = await compileAppScript(this.isolate, lambda, this.scriptName);
+    await script.run(context, { timeout: deadline.remaining(), reference: true, release: true });
+  }
+
+  /** Writes the bootstrap's code cache from this isolate, whose requests compiled its functions (bootstrap-warm-up.ts). */
+  recacheBootstrap(): Promise<void> {
+    return recacheBootstrap(this.isolate);
+  }
+
+  /** Answers one request; failures come back as HangarErrors carrying the right status. */
+  async dispatch(request: Request, context: RequestContext, deadline: Deadline): Promise<Response> {
+    if (!this.alive || !this.guest) throw this.replaced();
+    const scope = this.openScope(request, context);
+    const bodyId = request.body ? this.bodies.registerRequest(request.body) : null;
+    if (bodyId !== null) scope.bodies.add(bodyId);
+    try {
+      const head: RequestHead = { url: request.url, method: request.method, headers: [...request.headers], body: bodyId, seq: scope.seq };
+      const result = await this.call<DispatchResult>(this.guest.dispatch, [head], deadline, scope);
+      if (this.bodies.exceeded(bodyId)) throw this.bodies.limitError();
+      const response = hostResponse(result, {
+        app: this.app,
+        requestId: scope.requestId,
+        log: (record) => this.logException(record),
+        stream: (id) => this.responseBody(id, scope),
+        cancel: (id) => this.alive && this.guest!.cancel.applyIgnored(undefined, [id]),
+      });
+      scope.headAnswered();
+      if (result.kind !== 'response' || typeof result.body !== 'number') scope.bodyFinished();
+      return response;
+    } catch (error) {
+      const tooLarge = this.bodies.exceeded(bodyId);
+      scope.bodyFinished();
+      if (tooLarge) throw this.bodies.limitError();
+      throw (
+        this.failure(error, deadline) ??
+        new HangarError(ErrorCode.APP_EXCEPTION, `app ${this.app} failed while handling the request: ${(error as Error).message}`, { details: { app: this.app } })
+      );
+    }
+  }
+
+  private openScope(request: Request, context: RequestContext): RequestScope {
+    const scope = new RequestScope({
+      seq: this.nextSeq++,
+      context,
+      depth: requestDepth(request),
+      cpu: this.meter.open(),
+      waitUntilMs: this.options.limits.waitUntilMs,
+      onClose: (closed) => {
+        this.scopes.delete(closed.seq);
+        for (const id of closed.bodies) this.bodies.release(id);
+        this.settleRetirement();
+        this.options.events?.settled(this);
+      },
+      onCutOff: (cut, pending) => {
+        const message = `app ${this.app}: ${pending} waitUntil promise(s) still pending ${this.options.limits.waitUntilMs} ms after the response were no longer waited for`;
+        this.options.runtime.log({ level: 'warn', message, app: this.app, requestId: cut.requestId });
+      },
+    });
+    this.scopes.set(scope.seq, scope);
+    return scope;
+  }
+
+  /**
+   * Calls a guest function within the deadline and, for a request, within its CPU time; a runaway isolate is
+   * disposed when the deadline passes.
+   */
+  private call<T>(fn: ivm.Reference, args: unknown[], deadline: Deadline, scope?: RequestScope): Promise<T> {
+    const cpuAtStart = this.isolate.cpuTime;
+    const work = fn.apply(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true }, timeout: deadline.remaining() }) as Promise<T>;
+    return deadline.race(scope ? scope.cpu.bound(work) : work, () => this.checkRunaway(cpuAtStart, deadline));
+  }
+
+  /**
+   * isolated-vm's timeout covers only the synchronous part of a call: code that runs after an await escapes it.
+   * So at a deadline, CPU use tells a runaway (replace the isolate) from a request that merely waits (keep it).
+   */
+  private checkRunaway(cpuAtStart: bigint, deadline: Deadline): void {
+    if (!this.alive) return;
+    this.stopRunaway(deadline.expired(), cpuMs(this.isolate.cpuTime - cpuAtStart) >= deadline.ms * RUNAWAY_CPU_SHARE);
+  }
+
+  /** A request hit a limit: a loop cannot be stopped but by disposing the isolate, so one still burning CPU goes. */
+  private stopRunaway(reason: HangarError, burning: boolean): void {
+    if (!this.alive) return;
+    if (burning) {
+      this.dispose(reason);
+      return;
+    }
+    const before = this.isolate.cpuTime;
+    setTimeout(() => {
+      if (this.alive && cpuMs(this.isolate.cpuTime - before) >= RUNAWAY_WATCH_MS / 2) this.dispose(reason);
+    }, RUNAWAY_WATCH_MS).unref();
+  }
+
+  /** Marks a host call whose settling resumes guest code, so the CPU it then uses is watched even outside requests. */
+  private resumes<T>(work: Promise<T>): Promise<T> {
+    const kick = () => this.meter.kick();
+    work.then(kick, kick);
+    return work;
+  }
+
+  /** A response body pulled from the guest one chunk at a time, each within the wall-time and CPU limits. */
+  private responseBody(id: number, scope: RequestScope): ReadableStream<Uint8Array> {
+    const guest = this.guest!;
+    return guestStream({
+      pull: async () => {
+        const deadline = new Deadline(this.options.limits.wallMs, this.app);
+        try {
+          return await this.call<unknown>(guest.pull, [id], deadline, scope);
+        } catch (error) {
+          const failure = this.failure(error, deadline) ?? new HangarError(ErrorCode.APP_EXCEPTION, `app ${this.app}'s response body failed: ${(error as Error).message}`);
+          this.options.runtime.log({ level: 'error', message: `response body of app ${this.app} failed: ${failure.message}`, app: this.app, requestId: scope.requestId, code: failure.code });
+          throw failure;
+        }
+      },
+      cancel: () => this.alive && guest.cancel.applyIgnored(undefined, [id]),
+      end: () => scope.bodyFinished(),
+    });
+  }
+
+  /** A fetch() request body the host pulls from the guest as the outbound request sends it. */
+  private uploadBody(id: number): ReadableStream<Uint8Array> {
+    const guest = this.guest!;
+    return guestStream({
+      pull: async () => {
+        const deadline = new Deadline(this.options.limits.wallMs, this.app);
+        try {
+          return await this.call<unknown>(guest.pullUpload, [id], deadline);
+        } catch (error) {
+          throw this.failure(error, deadline) ?? new TypeError(`app ${this.app}'s fetch() request body failed: ${(error as Error).message}`);
+        }
+      },
+      cancel: () => this.alive && guest.cancelUpload.applyIgnored(undefined, [id]),
+      end: () => undefined,
+    });
+  }
+
+  /**
+   * What an isolated-vm failure means for the request, and whether the isolate must go. Null: the failure says
+   * nothing about the isolate, so the caller names it.
+   */
+  private failure(error: unknown, deadline: Deadline): HangarError | null {
+    if (error instanceof HangarError) return error;
+    if (this.brokenBy) return this.replaced();
+    if (this.isolate.isDisposed) {
+      // Nothing of ours disposed it, so V8 did: the heap passed the memory limit.
+      const outOfMemory = new HangarError(ErrorCode.LIMIT_MEMORY, `app ${this.app} ran out of its ${this.options.limits.memoryMb} MiB memory limit; its isolate was disposed`, {
+        details: { app: this.app, limitMb: this.options.limits.memoryMb },
+      });
+      this.dispose(outOfMemory);
+      return outOfMemory;
+    }
+    if (error instanceof Error && error.message === TIMED_OUT) {
+      // Terminated mid-run: the guest's own state may be half-updated, so the isolate is replaced.
+      const expired = deadline.expired();
+      this.dispose(expired);
+      return expired;
+    }
+    return null;
+  }
+
+  /** The error for a request that finds (or loses) its isolate broken. */
+  private replaced(): HangarError {
+    const cause = this.brokenBy;
+    if (!cause) return new HangarError(ErrorCode.INTERNAL, `the isolate of app ${this.app} is gone`, { status: 503 });
+    return new HangarError(cause.code, `the isolate of app ${this.app} was replaced: ${cause.message}`, { status: cause.status, details: cause.details });
+  }
+
+  private log(level: GuestLogLevel, message: string): void {
+    const text = message.length > LOG_MESSAGE_MAX ? `${message.slice(0, LOG_MESSAGE_MAX)}… (${message.length - LOG_MESSAGE_MAX} more characters)` : message;
+    // With one request in flight the line is surely its; with several, no guess is made.
+    const requestId = this.scopes.size === 1 ? this.scopes.values().next().value!.requestId : undefined;
+    this.options.runtime.log({ level, message: text, app: this.app, ...(requestId ? { requestId } : {}) });
+  }
+
+  /** An app exception, its stack mapped to the app's sources when the Lambda carries a source map. */
+  private logException(record: LogRecord): void {
+    const { stack } = record;
+    if (typeof stack !== 'string' || !stack) return this.options.runtime.log(record);
+    mapStack(this.options.lambda, this.scriptName, stack).then(
+      (mapped) => this.options.runtime.log({ ...record, stack: mapped }),
+      () => this.options.runtime.log(record),
+    );
+  }
+
+  private fireTimer(id: number): void {
+    if (!this.alive || !this.guest) return;
+    const deadline = new Deadline(this.options.limits.wallMs, this.app);
+    this.meter.kick();
+    this.guest.fireTimer.apply(undefined, [id], { timeout: deadline.remaining() }).catch((error: unknown) => {
+      const failure = this.failure(error, deadline);
+      this.options.runtime.log({ level: 'error', message: `a timer of app ${this.app} failed: ${failure?.message ?? (error as Error).message}`, app: this.app });
+    });
+  }
+
+  /** Disposes the isolate once the requests it is serving are done (its deployment no longer serves, or it overran). */
+  retire(): void {
+    this.retiring = true;
+    // Requests that were handed this isolate enter dispatch in the same turn; give them the chance.
+    setImmediate(() => this.settleRetirement());
+  }
+
+  private settleRetirement(): void {
+    if (this.retiring && this.scopes.size === 0) this.dispose();
+  }
+
+  /** Frees the isolate now; requests still in it fail with `reason`'s code. */
+  dispose(reason?: HangarError): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.brokenBy ??= reason ?? new HangarError(ErrorCode.INTERNAL, `the isolate of app ${this.app} was closed`, { status: 503 });
+    this.timers.clearAll();
+    this.meter.stop();
+    this.fetcher.abortAll();
+    for (const scope of [...this.scopes.values()]) scope.close();
+    this.bodies.releaseAll();
+    this.platform.dispose();
+    if (!this.isolate.isDisposed) {
+      try {
+        this.isolate.dispose();
+      } catch {
+        // Already being torn down by V8 (out of memory); nothing more to free.
+      }
+    }
+    this.markDisposed();
+  }
+}

@@ -1,0 +1,48 @@
+// The bootstrap's entry: install() puts the web platform on the isolate's global and keeps the bridge in closures.
+import type { GuestApi, GuestModule, HostBridge, InstallConfig } from '../protocol.js';
+import { createDispatcher } from './dispatch.js';
+import { createEnv } from './env.js';
+import { createFetchListeners, FetchEvent } from './events.js';
+import { createFetch } from './fetch.js';
+import { platformGlobals } from './globals.js';
+import { createTimers } from './timers.js';
+
+/** Defines globals the way the web platform does: writable, configurable, not enumerable. */
+function define(target: object, values: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(values)) {
+    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+}
+
+export const install: GuestModule['install'] = (bridge: HostBridge, config: InstallConfig, factories): GuestApi => {
+  const global = globalThis;
+  const timers = createTimers(bridge, config.maxTimers);
+  const listeners = createFetchListeners();
+  const fetcher = createFetch(bridge);
+  define(global, {
+    ...platformGlobals(bridge, config, timers),
+    fetch: fetcher.fetch,
+    FetchEvent,
+    addEventListener: listeners.addEventListener,
+    removeEventListener: listeners.removeEventListener,
+  });
+  // WebAssembly memories live outside the isolate's heap limit (an isolate capped at 64 MiB allocated 8 GiB of
+  // them), so a tenant could take the host's memory. Until they can be counted, apps get no WebAssembly.
+  Reflect.deleteProperty(global, 'WebAssembly');
+  // Binding wrappers run once the platform is in place, so they may use Response, URL and the rest.
+  const { env, globals } = createEnv(bridge, config, factories);
+  define(global, globals);
+  // Service-worker style apps read their env from globals (as on Cloudflare); names the platform owns are kept.
+  for (const [name, value] of Object.entries(env)) {
+    if (!(name in global)) define(global, { [name]: value });
+  }
+  const dispatcher = createDispatcher(bridge, env, listeners);
+  return {
+    dispatch: dispatcher.dispatch,
+    pull: dispatcher.pull,
+    cancel: dispatcher.cancel,
+    pullUpload: fetcher.pullUpload,
+    cancelUpload: fetcher.cancelUpload,
+    fireTimer: timers.fire,
+  };
+};

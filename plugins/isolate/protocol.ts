@@ -1,0 +1,149 @@
+// The shapes that cross the host↔isolate bridge, shared (as types only) by the host and guest/ code.
+
+/** A request as the guest receives it. */
+export interface RequestHead {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  /** The id the guest pulls body chunks by (HostBridge.readBody), or null when the request has no body. */
+  body: number | null;
+  /** The request's number in this isolate, which the guest reports its waitUntil work under (HostBridge.waitUntil). */
+  seq: number;
+}
+
+/** isolated-vm's ExternalCopy class as the guest holds it (in closures only: app code must never reach it). */
+export type ExternalCopyClass = new (value: unknown, options?: { transferOut?: boolean }) => { release(): void };
+
+/** A fetch() the guest asks the host to make. */
+export interface FetchHead {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  /** null: no body; bytes: sent whole; number: an upload stream the host pulls (GuestApi.pullUpload). */
+  body: null | Uint8Array | number;
+  redirect: 'follow' | 'error' | 'manual';
+}
+
+/** The host's answer to a fetch(): the response head, and the id its body is read by (HostBridge.readBody). */
+export interface FetchAnswer {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  /** The URL of the last hop, after redirects. */
+  url: string;
+  redirected: boolean;
+  body: number | null;
+}
+
+/** null: no body; Uint8Array: the whole body, sent inline; number: a stream the host pulls (GuestApi.pull). */
+export type ResponseBody = null | Uint8Array | number;
+
+/** What one dispatch ends in. App failures are values, so the host can tell them from bridge failures. */
+export type DispatchResult =
+  | { kind: 'response'; status: number; statusText: string; headers: [string, string][]; body: ResponseBody }
+  | { kind: 'exception'; name: string; message: string; stack: string }
+  | { kind: 'no-response'; message: string };
+
+export type GuestLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** A host call's outcome. Host functions never reject across the bridge: a host rejection would be unhandled. */
+export type HostOutcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string };
+
+/** The guest-side view of an isolated-vm Reference to a host function (only its async apply is used). */
+export interface HostFunction<Args extends unknown[], Result> {
+  apply(receiver: undefined, args: Args, options: { arguments?: { copy: true }; result: { promise: true } }): Promise<Result>;
+}
+
+/** The formats of the Compression Streams standard. */
+export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw';
+
+/** One step of a guest (De)CompressionStream: a chunk in, the end, or more of the output a step left waiting. */
+export type CodecStep =
+  | { id: number; op: 'write'; format: CompressionFormat; decompress: boolean; chunk: Uint8Array }
+  | { id: number; op: 'end'; format: CompressionFormat; decompress: boolean }
+  | { id: number; op: 'more' };
+
+/** What a codec step produced; `more` while output is still waiting (the guest asks again with op 'more'). */
+export interface CodecOutput {
+  chunks: Uint8Array[];
+  more: boolean;
+}
+
+export type SubtleMethod =
+  | 'digest' | 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'generateKey' | 'deriveBits' | 'deriveKey' | 'importKey' | 'exportKey' | 'wrapKey' | 'unwrapKey';
+
+/** A CryptoKey as the guest gets it: the host keeps the key, the guest an opaque handle and a copy of its fields. */
+export interface GuestKey {
+  handle: number;
+  type: string;
+  extractable: boolean;
+  algorithm: Record<string, unknown>;
+  usages: string[];
+}
+
+/** Host capabilities handed to the guest's install() once per isolate; the guest keeps them in closures only. */
+export interface HostBridge {
+  log(level: GuestLogLevel, message: string): void;
+  setTimer(id: number, delayMs: number): void;
+  clearTimer(id: number): void;
+  /** Next chunk of a request body, or null at its end. */
+  readBody: HostFunction<[id: number], HostOutcome<Uint8Array | null>>;
+  /** Calls `methods[method]` of binding number `binding` (its index in InstallConfig.bindings). */
+  callBinding: HostFunction<[binding: number, method: string, args: unknown[]], HostOutcome<unknown>>;
+  /** The guest no longer reads a host body (its stream was cancelled). */
+  dropBody(id: number): void;
+  /** Makes a fetch() for the app; `id` is the guest's, for abortFetch. */
+  fetch: HostFunction<[id: number, head: FetchHead], HostOutcome<FetchAnswer>>;
+  abortFetch(id: number): void;
+  /** How many waitUntil promises of request `seq` are still pending. */
+  waitUntil(seq: number, pending: number): void;
+  /** isolated-vm's ExternalCopy class; `{ transferOut: true }` detaches an ArrayBuffer (structuredClone's transfer). */
+  ExternalCopy: ExternalCopyClass;
+  /** Random bytes (at most 65,536), synchronously: crypto.getRandomValues and randomUUID are synchronous. */
+  randomBytes(length: number): Uint8Array;
+  /** A crypto.subtle method, run by the host's WebCrypto; keys travel as GuestKey handles. */
+  subtle: HostFunction<[method: SubtleMethod, args: unknown[]], HostOutcome<unknown>>;
+  /** The guest holds no CryptoKey for this handle any more. */
+  releaseKey(handle: number): void;
+  /** One step of a compression stream, run by the host's zlib. */
+  codec: HostFunction<[step: CodecStep], HostOutcome<CodecOutput>>;
+  /** A compression stream the guest cancelled or dropped before its end. */
+  closeCodec(id: number): void;
+}
+
+/** A binding as the guest sees it: the names of its host methods, and whether a guest factory wraps it. */
+export interface GuestBinding {
+  name: string;
+  methods: string[];
+  /** Index into install()'s factories, when the binding has guest source. */
+  factory: number | null;
+  /** `env`: at env[name]; `global`: a global of the isolate only (see AppBinding.scope). */
+  scope: 'env' | 'global';
+}
+
+export interface InstallConfig {
+  app: string;
+  env: Record<string, string>;
+  bindings: GuestBinding[];
+  /** Most timers an app may have pending at once. */
+  maxTimers: number;
+  /** navigator.userAgent: `hangar/<version>`. */
+  userAgent: string;
+}
+
+/** Guest functions the host holds References to. */
+export interface GuestApi {
+  dispatch(head: RequestHead): Promise<DispatchResult>;
+  /** Next chunk of a response body stream, or null at its end. */
+  pull(id: number): Promise<Uint8Array | null>;
+  cancel(id: number): void;
+  /** Next chunk of a fetch() request body the guest uploads, or null at its end. */
+  pullUpload(id: number): Promise<Uint8Array | null>;
+  cancelUpload(id: number): void;
+  fireTimer(id: number): void;
+}
+
+/** The bootstrap bundle's exports. */
+export interface GuestModule {
+  install(bridge: HostBridge, config: InstallConfig, factories: ((raw: unknown) => unknown)[]): GuestApi;
+}
