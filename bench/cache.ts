@@ -1,0 +1,182 @@
+// `node --no-node-snapshot --conditions=hangar-source --import tsx bench/cache.ts`: tenant cache ops/s from inside an
+// isolate on the memory and Redis stores, beside raw keyv on the same Redis in the same run, with Redis-via-Hangar ÷ raw.
+import { randomUUID } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import KeyvRedis, { createClient } from '@keyv/redis';
+import Keyv from 'keyv';
+import { createRuntime } from '../core/create-runtime.js';
+import { createDeployment } from '../core/deployment.js';
+import { FileBlob } from '../core/files/file-blob.js';
+import { createLambda } from '../core/files/lambda.js';
+import type { EdgeRuntime } from '../core/runtime.js';
+import { CachePlugin, type CachePluginOptions } from '../plugins/cache/index.js';
+import { IsolatePlugin } from '../plugins/isolate/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    ops: { type: 'string', default: process.env.BENCH_OPS ?? '4000' },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
+    batch: { type: 'string', default: process.env.BENCH_BATCH ?? '32' },
+    redis: { type: 'string', default: process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379' },
+  },
+});
+const OPS = Number(args.ops);
+const ROUNDS = Number(args.rounds);
+const BATCH = Number(args.batch);
+const VALUE = 'v'.repeat(100);
+
+type Op = 'set' | 'get';
+/** One measured run: `ops` operations of one kind, `concurrency` at a time. */
+type Workload = { op: Op; concurrency: number };
+const WORKLOADS: Workload[] = [
+  { op: 'set', concurrency: 1 },
+  { op: 'get', concurrency: 1 },
+  { op: 'set', concurrency: BATCH },
+  { op: 'get', concurrency: BATCH },
+];
+
+/** The app: runs a workload against env.CACHE inside its isolate, so each op crosses the isolate boundary. */
+const APP = `var __hangar_entry__ = (() => ({ default: {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const op = url.searchParams.get('op');
+    const ops = Number(url.searchParams.get('ops'));
+    const concurrency = Number(url.searchParams.get('concurrency'));
+    const value = ${JSON.stringify(VALUE)};
+    let hits = 0;
+    for (let i = 0; i < ops; i += concurrency) {
+      const batch = [];
+      for (let j = i; j < Math.min(ops, i + concurrency); j++) {
+        const key = 'k' + (j % 1000);
+        batch.push(op === 'set' ? env.CACHE.set(key, value) : env.CACHE.getString(key));
+      }
+      for (const result of await Promise.all(batch)) if (result) hits++;
+    }
+    return new Response(String(hits));
+  },
+} }))();`;
+
+interface Contender {
+  name: string;
+  /** Runs `ops` operations; answers how many succeeded (hits for get, stored for set). */
+  run(workload: Workload): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function hangar(name: string, store: string, options: CachePluginOptions = {}): Promise<Contender> {
+  const runtime: EdgeRuntime = await createRuntime({
+    defaultPlugins: false,
+    plugins: [new CachePlugin(options), new IsolatePlugin()],
+    stores: { cache: store },
+    limits: { wallMs: 120_000, cpuMs: 120_000 },
+    logger: { level: 'warn' },
+  });
+  const lambda = await createLambda({ files: { 'index.js': new FileBlob({ data: APP }) }, handler: 'index.js', runtime: 'edge' });
+  await runtime.activate(createDeployment({ app: 'bench', hostnames: ['bench.localhost'], output: { index: lambda }, routes: [{ handle: 'filesystem' }, { src: '/.*', dest: '/index' }], env: {} }));
+  return {
+    name,
+    async run({ op, concurrency }) {
+      const response = await runtime.fetch(new Request(`http://bench.localhost/?op=${op}&ops=${OPS}&concurrency=${concurrency}`));
+      if (response.status !== 200) throw new Error(`${name}: ${response.status} ${await response.text()}`);
+      return Number(await response.text());
+    },
+    close: () => runtime.close(),
+  };
+}
+
+/** The same tenant cache called from Node, without the isolate: what Hangar's cache itself adds to the store. */
+async function hangarHost(name: string, store: string): Promise<Contender> {
+  const plugin = new CachePlugin();
+  const runtime = await createRuntime({ defaultPlugins: false, plugins: [plugin], stores: { cache: store }, logger: { level: 'warn' } });
+  const cache = plugin.tenantCache('bench');
+  return {
+    name,
+    run: (workload) => loop(workload, (key) => (workload.op === 'set' ? cache.set(key, VALUE) : cache.getString(key))),
+    close: () => runtime.close(),
+  };
+}
+
+/** Runs OPS calls of `call`, `concurrency` at a time over 1000 keys; answers how many gave a truthy result. */
+async function loop({ concurrency }: Workload, call: (key: string) => Promise<unknown>): Promise<number> {
+  let ok = 0;
+  for (let i = 0; i < OPS; i += concurrency) {
+    const batch: Array<Promise<unknown>> = [];
+    for (let j = i; j < Math.min(OPS, i + concurrency); j++) batch.push(call(`k${j % 1000}`));
+    for (const result of await Promise.all(batch)) if (result) ok++;
+  }
+  return ok;
+}
+
+async function rawKeyv(url: string, prefix: string): Promise<Contender> {
+  const store = new Keyv(new KeyvRedis(url), { namespace: `${prefix}raw`, useKeyPrefix: false });
+  return {
+    name: 'raw keyv on Redis (Node)',
+    run: (workload) => loop(workload, (key) => (workload.op === 'set' ? store.set(key, VALUE) : store.get(key))),
+    close: () => store.disconnect(),
+  };
+}
+
+async function time(contender: Contender, workload: Workload): Promise<number> {
+  const started = performance.now();
+  const ok = await contender.run(workload);
+  const seconds = (performance.now() - started) / 1000;
+  if (ok !== OPS) throw new Error(`${contender.name}: only ${ok} of ${OPS} ${workload.op}s succeeded`);
+  return OPS / seconds;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main(): Promise<void> {
+  const prefix = `hangar-bench:${randomUUID()}:`;
+  // Each contender has its own keys, so none waits for another to confirm its writes.
+  const redis = (name: string) => `${args.redis}?prefix=${encodeURIComponent(`${prefix}${name}:`)}`;
+  const contenders = [
+    await hangar('Hangar, memory store', 'memory:'),
+    await hangar('Hangar, Redis store', redis('layer')),
+    await hangar('Hangar, Redis store, no in-process layer', redis('direct'), { layer: { maxBytes: 0 } }),
+    await hangarHost('Hangar cache on Redis, from Node', redis('host')),
+    await rawKeyv(args.redis, prefix),
+  ];
+  const figures = new Map<string, number[]>();
+  try {
+    // Warm-up: JIT, connections, scripts loaded, keys present for the gets.
+    for (const contender of contenders) for (const workload of WORKLOADS) await time(contender, workload);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const workload of WORKLOADS) {
+        // Alternating the order each round spreads other load on the machine over every contender.
+        for (const contender of round % 2 ? [...contenders].reverse() : contenders) {
+          const key = `${contender.name}|${workload.op}|${workload.concurrency}`;
+          figures.set(key, [...(figures.get(key) ?? []), await time(contender, workload)]);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(contenders.map((contender) => contender.close()));
+    await cleanUp(args.redis, prefix);
+  }
+
+  const rate = (name: string, { op, concurrency }: Workload) => median(figures.get(`${name}|${op}|${concurrency}`)!);
+  const raw = contenders[4]!.name;
+  console.log(`\ncache ops/s, ${OPS} ops per run, median of ${ROUNDS} rounds; 100-byte values over 1000 keys; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}\n`);
+  const header = ['workload', ...contenders.map((c) => c.name), 'isolate+Redis ÷ raw', 'isolate, no layer ÷ raw', 'Node+Redis ÷ raw'];
+  const rows = WORKLOADS.map((workload) => {
+    const label = `${workload.op}, ${workload.concurrency === 1 ? 'one at a time' : `${workload.concurrency} at a time`}`;
+    const rates = contenders.map((c) => rate(c.name, workload));
+    const ratio = (index: number) => `${(rate(raw, workload) / rates[index]!).toFixed(2)}×`;
+    return [label, ...rates.map((r) => Math.round(r).toLocaleString('en-US')), ratio(1), ratio(2), ratio(3)];
+  });
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => row[i]!.length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
+  console.log('\nA ratio is how much longer an op takes through Hangar than through raw keyv on the same Redis (goal: ≤ 1.50×).');
+  console.log('The memory column is the isolate boundary with an (almost) free store behind it: no Redis op from an isolate beats it.');
+}
+
+async function cleanUp(url: string, prefix: string): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await client.del(keys);
+  await client.close();
+}
+
+await main();
