@@ -1,5 +1,6 @@
 // hangar.json: parsed, validated, and turned into a layer with one project and one app module.
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ErrorCode, HangarError } from '../../core/errors.js';
@@ -31,6 +32,13 @@ export const appConfigSchema = z
       .optional(),
     routes: z.array(z.union([routeHandle, routeRule])).optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid variable name'), z.string()).optional(),
+    fetch: z
+      .object({
+        allow: z.array(z.string().refine((host) => (HOSTNAME.test(host) && !host.startsWith('*')) || isIP(host) !== 0, 'must be a hostname (no wildcard) or an IP address, such as api.internal or 10.0.0.5')).optional(),
+        timeoutMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -93,6 +101,7 @@ export function appConfigToLayer(dir: string, config: AppConfig): Layer {
     routes: config.routes ?? (config.builds ? [] : ZERO_CONFIG_ROUTES),
     hostnames: config.hostnames ?? [`${name}.localhost`],
     env: config.env ?? {},
+    ...(config.fetch ? { fetch: config.fetch } : {}),
   };
   return { projects: { [name]: { modules: { app: module } } } };
 }

@@ -1,0 +1,21 @@
+// Express middleware: `app.use(edgeRuntime({ apps }))` answers requests tenant apps own; everything else goes to next().
+import type { NextFunction, Request as ExpressRequest, Response as ExpressResponse } from 'express';
+import { toRequest, writeResponse } from './node.js';
+import { runtimeSource, withRuntime, type AdapterOptions, type WithRuntime } from './runtime-source.js';
+
+export type { AdapterOptions } from './runtime-source.js';
+
+/** Express middleware plus `runtime` (awaiting it builds the apps: do it before listen()) and `close()`. */
+export type EdgeRuntimeMiddleware = WithRuntime<(req: ExpressRequest, res: ExpressResponse, next: NextFunction) => void>;
+
+export function edgeRuntime(options: AdapterOptions = {}): EdgeRuntimeMiddleware {
+  const source = runtimeSource(options);
+  return withRuntime((req: ExpressRequest, res: ExpressResponse, next: NextFunction): void => {
+    (async () => {
+      const runtime = await source.runtime;
+      const response = await runtime.handle(toRequest(req, res, { protocol: req.protocol }));
+      if (response) await writeResponse(response, res);
+      else next();
+    })().catch(next);
+  }, source);
+}
