@@ -82,7 +82,8 @@ export class EdgeRuntime {
   /** The kernel's own taps, at the edges of each hook so plugins run between them. */
   private tapKernel(): void {
     this.hooks.resolveApp.tapPromise({ name: 'hangar:hostname', stage: 100 }, async (request) => {
-      const name = this.hostMap.get(new URL(request.url).hostname.toLowerCase()) ?? this.wildcard(new URL(request.url).hostname);
+      const hostname = new URL(request.url).hostname.toLowerCase();
+      const name = this.hostMap.get(hostname) ?? this.wildcard(hostname);
       const deployment = name === undefined ? undefined : this.records.get(name)?.deployment;
       return deployment && { deployment, basePath: '' };
     });
@@ -94,10 +95,10 @@ export class EdgeRuntime {
     });
   }
 
-  /** `*.example.com` hostnames match one label deep. */
+  /** `*.example.com` hostnames match one label deep (`hostname` is lowercase). */
   private wildcard(hostname: string): string | undefined {
     const dot = hostname.indexOf('.');
-    return dot < 0 ? undefined : this.hostMap.get(`*${hostname.slice(dot).toLowerCase()}`);
+    return dot < 0 ? undefined : this.hostMap.get(`*${hostname.slice(dot)}`);
   }
 
   /** Applies a plugin once; a second plugin with the same name is refused. */
@@ -251,7 +252,6 @@ export class EdgeRuntime {
       const match = await this.hooks.resolveApp.promise(request, context);
       if (!match) return undefined;
       context.deployment = match.deployment;
-      context.logger = context.logger.child({ app: match.deployment.app });
       const response = await this.serve(request, match.deployment, match.basePath, context);
       return await this.hooks.response.promise(response, context);
     } catch (error) {
@@ -288,11 +288,19 @@ export class EdgeRuntime {
   /** A fresh context for one request. */
   newContext(request: Request): RequestContext {
     const requestId = randomUUID();
-    return {
+    const root = this.logger;
+    let logger: Logger | undefined;
+    const context: RequestContext = {
       requestId,
       receivedAt: performance.now(),
       signal: request.signal,
-      logger: this.logger.child({ requestId }),
+      // Made on first use: a pino child per request is a measurable share of the hot path, and most requests never log.
+      get logger() {
+        return (logger ??= root.child(context.deployment ? { requestId, app: context.deployment.app } : { requestId }));
+      },
+      set logger(value) {
+        logger = value;
+      },
       waitUntil: (promise) => {
         const tracked = promise
           .catch((error: unknown) => this.logger.warn({ requestId, err: error }, 'waitUntil work failed'))
@@ -300,6 +308,7 @@ export class EdgeRuntime {
         this.background.add(tracked);
       },
     };
+    return context;
   }
 
   /** The error response: the first `error` tap's answer, else JSON (when asked for) or text naming code and request id. */

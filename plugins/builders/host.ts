@@ -100,7 +100,8 @@ export class BuilderHost implements BuildHost {
     const fromDirs = [app.layer.baseDir, process.cwd()].filter((dir): dir is string => !!dir);
     const local = app.definition.sources.find((source) => 'path' in source);
     const sourcePath = app.layer.baseDir && local && 'path' in local ? resolvePath(app.layer.baseDir, local.path) : undefined;
-    const perSpec = await Promise.all(
+    // Settled, not raced: when one spec fails, the others finish before the deploy rejects (see mapLimit).
+    const perSpec = await Promise.allSettled(
       planned.map(async ({ spec, index, entrypoints }) => {
         if (!entrypoints.length) return [];
         const resolved = await this.resolver.resolve(spec.use, fromDirs).catch((error: unknown) => {
@@ -115,7 +116,9 @@ export class BuilderHost implements BuildHost {
         );
       }),
     );
-    const jobs = perSpec.flat();
+    const failed = perSpec.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const jobs = perSpec.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
     const output = mergeOutputs(app, jobs);
     const definition = app.definition;
     const deployment = createDeployment({

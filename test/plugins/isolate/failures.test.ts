@@ -142,7 +142,8 @@ test('a Lambda maxDuration lowers the wall-time limit', async (t) => {
 });
 
 test.serial('a memory blow-up answers 5xx, the host lives on, and the app gets a fresh isolate', async (t) => {
-  const runtime = isolateRuntime(t, { limits: { memoryMb: 32, wallMs: 10_000 } });
+  // CPU and wall limits far away, so memory is the limit this app meets even on a crowded machine.
+  const runtime = isolateRuntime(t, { limits: { memoryMb: 32, cpuMs: 60_000, wallMs: 60_000 } });
   const base = await deployScript(runtime, 'hog', counting(`if (path === '/hog') { const a = []; while (true) a.push(new Array(1e6).fill(path)); }`));
   t.is(await (await runtime.fetch(new Request(base))).text(), '1');
   const response = await runtime.fetch(new Request(`${base}/hog`, json));
@@ -152,10 +153,10 @@ test.serial('a memory blow-up answers 5xx, the host lives on, and the app gets a
 });
 
 test.serial('a runaway timer callback is stopped and its isolate replaced', async (t) => {
-  const runtime = isolateRuntime(t, { limits: { wallMs: 200 } });
+  const runtime = isolateRuntime(t, { limits: { wallMs: 500 } });
   const records: LogRecord[] = [];
   runtime.hooks.log.tap('test', (record) => void records.push(record));
-  const base = await deployScript(runtime, 'timer-spinner', counting(`if (path === '/arm') setTimeout(() => { while (true) {} }, 0);`));
+  const base = await deployScript(runtime, 'timer-spinner', counting(`if (path === '/arm') setTimeout(() => { while (true) {} }, 50);`));
   t.is(await (await runtime.fetch(new Request(`${base}/arm`))).text(), '1');
   for (let i = 0; i < 50 && !records.some((r) => r.app === 'timer-spinner' && /timer/.test(r.message)); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
