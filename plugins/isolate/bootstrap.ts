@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import ivm from 'isolated-vm';
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import { compileCached, type CodeCacheSlot } from './code-cache.js';
-import { lazyIdnaTable } from './lazy-idna-table.js';
+import { lazyIdnaTable, withIdnaLoader } from './lazy-idna-table.js';
 
 /** The bundle's exports name; it is a local of the wrapper function, never a global of the isolate. */
 const EXPORTS = '__hangar_guest__';
@@ -40,8 +40,9 @@ async function bundle(): Promise<string> {
     logLevel: 'silent',
     plugins: [lazyIdnaTable()],
   });
-  // The bundle's `var` becomes a local here, so install() is the script's value and nothing is left on the global.
-  return `(function () {\n'use strict';\n${result.outputFiles[0]!.text}\nreturn ${EXPORTS}.install;\n})()`;
+  // The bundle's `var` becomes a local here, so nothing is left on the global. The script's value is a function
+  // of the host's IDNA data (lazy-idna-table.ts) that returns install().
+  return `(function (idnaData) {\n'use strict';\n${withIdnaLoader(result.outputFiles[0]!.text)}\nreturn ${EXPORTS}.install;\n})`;
 }
 
 /** The bootstrap source, bundled on first use; a failed bundle is retried on the next call. */

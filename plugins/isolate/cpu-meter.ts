@@ -75,6 +75,8 @@ export class CpuMeter {
   private idleMs = 0;
   private watchingIdle = false;
   private timer?: NodeJS.Timeout;
+  /** performance.now() at which the timer fires. */
+  private timerAt = Infinity;
   private stopped = false;
 
   constructor(
@@ -149,8 +151,6 @@ export class CpuMeter {
    * account closest to its limit could first pass it.
    */
   private schedule(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.stopped) return;
     let dueMs: number;
     if (this.accounts.size > 0) {
@@ -161,15 +161,25 @@ export class CpuMeter {
     } else if (this.watchingIdle) {
       dueMs = this.limitMs - this.idleMs;
     } else {
+      // Nothing to watch: a timer still set fires once, finds it so, and is not set again.
       return;
     }
-    this.timer = setTimeout(() => this.check(), Math.max(1, Math.ceil(dueMs)));
+    const delayMs = Math.max(1, Math.ceil(dueMs));
+    const at = performance.now() + delayMs;
+    // A check due no later is kept: checking early only reschedules, and a timer reset per request costs host time.
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.check(), delayMs);
     // A check never keeps the host process alive.
     this.timer.unref();
   }
 
   private check(): void {
     this.timer = undefined;
+    this.timerAt = Infinity;
+    // A timer kept from before the isolate went quiet: there is nothing to check.
+    if (this.accounts.size === 0 && !this.watchingIdle) return;
     const { cpuMs, wallMs } = this.settle();
     const burning = wallMs > 0 && cpuMs >= wallMs * BURNING_SHARE;
     for (const account of [...this.accounts]) {

@@ -2,6 +2,7 @@
 import type { RequestContext } from '../../core/context.js';
 import type { Deployment } from '../../core/deployment.js';
 import type { DispatchTarget, Executor } from '../../core/executor.js';
+import type { Lambda } from '../../core/files/lambda.js';
 import type { EdgeRuntime } from '../../core/runtime.js';
 import { AppIsolate } from './app-isolate.js';
 import { prepareBootstrap } from './bootstrap.js';
@@ -15,6 +16,8 @@ export class IsolateExecutor implements Executor {
   readonly runtime = 'edge';
   private readonly pool: IsolatePool;
   private readonly spares: SpareIsolates;
+  /** Each Lambda's wall-time limit, worked out on its first request rather than on every one. */
+  private readonly wallMs = new WeakMap<Lambda, number>();
 
   constructor(private readonly host: EdgeRuntime) {
     this.spares = sparesFor(host);
@@ -50,7 +53,11 @@ export class IsolateExecutor implements Executor {
    * limit: a cold start is not charged to the request, and neither can run unbounded.
    */
   async dispatch(request: Request, target: DispatchTarget, context: RequestContext): Promise<Response> {
-    const { wallMs } = limitsFor(this.host.limits, target.deployment, target.lambda);
+    let wallMs = this.wallMs.get(target.lambda);
+    if (wallMs === undefined) {
+      wallMs = limitsFor(this.host.limits, target.deployment, target.lambda).wallMs;
+      this.wallMs.set(target.lambda, wallMs);
+    }
     const startup = new Deadline(wallMs, target.deployment.app);
     const found = this.pool.acquire(target, startup);
     const isolate = found instanceof Promise ? await startup.race(found, () => undefined) : found;

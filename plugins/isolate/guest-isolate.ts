@@ -1,6 +1,7 @@
 // A new isolate with the guest bootstrap run and install() not yet called: what every app's isolate starts from.
 import ivm from 'isolated-vm';
 import { compileBootstrap } from './bootstrap.js';
+import { idnaData } from './lazy-idna-table.js';
 
 export type CatastropheHandler = (message: string) => void;
 
@@ -23,7 +24,13 @@ export class GuestIsolate {
     try {
       const context = await guest.isolate.createContext();
       const bootstrap = await compileBootstrap(guest.isolate);
-      const install = (await bootstrap.run(context, { reference: true, timeout: timeoutMs })) as ivm.Reference;
+      const started = Date.now();
+      const boot = (await bootstrap.run(context, { reference: true, timeout: timeoutMs })) as ivm.Reference;
+      const install = (await boot.apply(undefined, [await idnaData()], {
+        result: { reference: true },
+        timeout: Math.max(1, timeoutMs - (Date.now() - started)),
+      })) as ivm.Reference;
+      boot.release();
       // isolated-vm's ExternalCopy class, made inside the isolate (the guest detaches ArrayBuffers with it).
       const externalCopy = (await context.evalClosure('return $0.ExternalCopy', [ivm], { result: { reference: true } })) as ivm.Reference;
       guest.ready = { context, install, externalCopy };

@@ -1,63 +1,86 @@
-// An esbuild plugin for the bootstrap: tr46's IDNA mapping table answers ASCII lookups from a small part, loading the rest on first need.
+// tr46 in the bootstrap: ASCII hosts skip UTS46 processing, and its IDNA data stays on the host until a host needs it.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Plugin } from 'esbuild';
+import ivm from 'isolated-vm';
 
-/** tr46's table: sorted rows of `[codePoint | [first, last], status, mapping?]`. */
-type Row = [number | [number, number], ...unknown[]];
-
-const TABLE = /[\\/]tr46[\\/]lib[\\/]mappingTable\.json$/;
-const FULL = 'hangar-idna-full';
+const INDEX = /[\\/]tr46[\\/]index\.js$/;
+const DATA = /[\\/]tr46[\\/]lib[\\/](mappingTable\.json|regexes\.js)$/;
+/** The bootstrap wrapper's local that loads a tr46 data module by file name (see IDNA_LOADER). */
+const LOAD = '__hangar_idna__';
 
 /**
- * The rows a binary search for each ASCII code point visits. tr46 looks up every character of every host it
- * parses (so every `new URL()` of an http URL does), and hosts are nearly always ASCII: with these rows at
- * hand the 160 KB table, about 1.2 MiB of heap and several ms of each isolate's start, is left unbuilt.
+ * The URL standard's "domain to ASCII" says that when beStrict is false, the domain is ASCII, and no label starts
+ * with "xn--" (ASCII case-insensitively), UTS46 ToASCII is the same as ASCII lowercasing. whatwg-url calls tr46 for
+ * every host it parses (every `new URL()` of an http URL), and the full processing was most of a request's guest CPU.
  */
-function asciiRows(table: Row[]): Record<number, Row> {
-  const rows: Record<number, Row> = {};
-  for (let codePoint = 0; codePoint < 0x80; codePoint++) {
-    let start = 0;
-    let end = table.length - 1;
-    while (start <= end) {
-      const mid = Math.floor((start + end) / 2);
-      const row = table[mid]!;
-      rows[mid] = row;
-      const [min, max] = Array.isArray(row[0]) ? row[0] : [row[0], row[0]];
-      if (min <= codePoint && max >= codePoint) break;
-      if (min > codePoint) end = mid - 1;
-      else start = mid + 1;
-    }
-  }
-  return rows;
+const ASCII_FAST_PATH = `
+  var processAll = module.exports.toASCII;
+  module.exports.toASCII = function (domainName, options) {
+    if (options && !options.checkHyphens && !options.useSTD3ASCIIRules && !options.verifyDNSLength &&
+        /^[\\x00-\\x7f]*$/.test(domainName) && !/(?:^|\\.)xn--/i.test(domainName)) return domainName.toLowerCase();
+    return processAll(domainName, options);
+  };`;
+
+/**
+ * The IDNA table (141 KB of source, about 1.2 MiB of heap once built) and tr46's Unicode regexes (71 KB) become
+ * Proxies that load them on first use; with the ASCII fast path only a host with non-ASCII characters or an "xn--"
+ * label makes one. Their text is left out of the bootstrap, whose source every isolate keeps a copy of: it waits in
+ * one ExternalCopy on the host (idnaData). Answers are the modules' own.
+ */
+const LAZY_MODULE = (file: string) => `
+  var full;
+  module.exports = new Proxy([], {
+    get: function (target, key) {
+      if (!full) full = ${LOAD}(${JSON.stringify(file)});
+      var value = full[key];
+      return typeof value === 'function' ? value.bind(full) : value;
+    },
+  });`;
+
+/** Wraps the bundle: binds the loader the data modules call to the host's ExternalCopy of their data. */
+export function withIdnaLoader(bundle: string): string {
+  return `var ${LOAD} = (function (copy) {
+  var data;
+  return function (file) {
+    data = data || JSON.parse(copy.copy());
+    if (file === 'mappingTable.json') return data.table;
+    var regexes = {};
+    for (var name in data.regexes) regexes[name] = new RegExp(data.regexes[name][0], data.regexes[name][1]);
+    return regexes;
+  };
+})(idnaData);
+${bundle}`;
 }
 
-/**
- * The table becomes an array-like Proxy: rows precomputed for ASCII, any other row (whatever search tr46 does)
- * loads the full table, which esbuild keeps as a lazily evaluated module. Answers are the table's own rows, so
- * behaviour cannot differ; only when the memory is spent does.
- */
+let data: Promise<ivm.ExternalCopy<string>> | undefined;
+
+/** tr46's table and regexes as one JSON text, made once per process; every isolate's bootstrap gets a handle to it. */
+export function idnaData(): Promise<ivm.ExternalCopy<string>> {
+  data ??= (async () => {
+    const require = createRequire(createRequire(import.meta.url).resolve('whatwg-url'));
+    const lib = join(dirname(require.resolve('tr46')), 'lib');
+    const table = await readFile(join(lib, 'mappingTable.json'), 'utf8');
+    const regexes = Object.entries(require(join(lib, 'regexes.js')) as Record<string, RegExp>).map(([name, regex]) => [name, [regex.source, regex.flags]]);
+    return new ivm.ExternalCopy(`{"table":${table},"regexes":${JSON.stringify(Object.fromEntries(regexes))}}`);
+  })().catch((error: unknown) => {
+    data = undefined;
+    throw error;
+  });
+  return data;
+}
+
 export function lazyIdnaTable(): Plugin {
   return {
     name: 'hangar:lazy-idna-table',
     setup(build) {
-      build.onLoad({ filter: TABLE, namespace: 'file' }, async (args) => {
-        const table = JSON.parse(await readFile(args.path, 'utf8')) as Row[];
-        const contents = `
-          var hot = ${JSON.stringify(asciiRows(table))};
-          var full;
-          module.exports = new Proxy([], {
-            get: function (target, key) {
-              if (key === 'length') return ${table.length};
-              if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(hot, key)) return hot[key];
-              if (!full) full = require(${JSON.stringify(`${FULL}:${args.path}`)});
-              var value = full[key];
-              return typeof value === 'function' ? value.bind(full) : value;
-            },
-          });`;
-        return { contents, loader: 'js' };
-      });
-      build.onResolve({ filter: new RegExp(`^${FULL}:`) }, (args) => ({ path: args.path.slice(FULL.length + 1), namespace: FULL }));
-      build.onLoad({ filter: /.*/, namespace: FULL }, async (args) => ({ contents: await readFile(args.path, 'utf8'), loader: 'json' }));
+      build.onLoad({ filter: INDEX, namespace: 'file' }, async (args) => ({
+        contents: (await readFile(args.path, 'utf8')) + ASCII_FAST_PATH,
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }));
+      build.onLoad({ filter: DATA, namespace: 'file' }, (args) => ({ contents: LAZY_MODULE(DATA.exec(args.path)![1]!), loader: 'js' }));
     },
   };
 }

@@ -152,6 +152,8 @@ class AbortSignal extends EventTarget {
         return result;
       }
       result.#sources = [];
+      // Every Request without a signal comes here: a WeakRef is only made when a source will hold it.
+      if (list.length === 0) return result;
       const self = new WeakRef(result);
       const seen = new Set<AbortSignal>();
       for (const signal of list) {

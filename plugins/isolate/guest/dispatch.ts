@@ -4,7 +4,7 @@ import { takeContent } from './body.js';
 import { describe } from './console.js';
 import type { FetchListeners } from './events.js';
 import { chunkReader, hostBody, type ChunkReader } from './host-body.js';
-import { Request } from './request.js';
+import { requestFromHost, type Request } from './request.js';
 import { Response } from './response.js';
 import { createWaitUntil } from './wait-until.js';
 
@@ -54,11 +54,7 @@ export function createDispatcher(bridge: HostBridge, env: unknown, listeners: Fe
   return {
     async dispatch(head) {
       try {
-        const request = new Request(head.url, {
-          method: head.method,
-          headers: head.headers,
-          body: head.body === null ? null : hostBody(bridge, head.body),
-        });
+        const request = requestFromHost(head.url, head.method, head.headers, head.body === null ? null : hostBody(bridge, head.body));
         const response = await respond(request, head.seq);
         if (response === undefined) {
           const message = handler

@@ -10,6 +10,22 @@ function toBytes(input: unknown): Uint8Array {
   throw new TypeError('TextDecoder.decode: input must be an ArrayBuffer or an ArrayBufferView');
 }
 
+/** The UTF-8 size of a string, a lone surrogate counted as the U+FFFD it is encoded as. */
+function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    length += code < 0x800 ? 1 : 2;
+    // A surrogate pair is 4 bytes for its 2 units; the low half adds nothing of its own.
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return length;
+}
+
 class TextEncoder {
   get encoding(): string {
     return 'utf-8';
@@ -17,8 +33,10 @@ class TextEncoder {
 
   encode(input: unknown = ''): Uint8Array {
     const text = String(input);
-    const out = new Uint8Array(text.length * 3);
-    return out.subarray(0, this.encodeInto(text, out).written);
+    // Sized exactly: whatwg-url encodes every code point of a URL's path and query through here.
+    const out = new Uint8Array(utf8Length(text));
+    this.encodeInto(text, out);
+    return out;
   }
 
   encodeInto(input: unknown, destination: Uint8Array): { read: number; written: number } {

@@ -18,6 +18,9 @@ function checkValue(name: string, value: unknown): string {
   return text;
 }
 
+/** Module-private: Headers from a host's entries, whose names and values the host's own Headers already checked. */
+export let headersFromHost: (entries: [string, string][]) => Headers;
+
 /** Module-private: makes headers read-only (the standard's "immutable" guard), as on a fetched or error Response. */
 export let freezeHeaders: (headers: Headers) => Headers;
 
@@ -106,6 +109,15 @@ class Headers {
   }
 
   static {
+    headersFromHost = (entries) => {
+      const headers = new Headers();
+      for (const [name, value] of entries) {
+        const values = headers.#map.get(name);
+        if (values) values.push(value);
+        else headers.#map.set(name, [value]);
+      }
+      return headers;
+    };
     freezeHeaders = (headers) => {
       headers.#immutable = true;
       return headers;

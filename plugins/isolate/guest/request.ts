@@ -1,7 +1,7 @@
 // Request, per the WHATWG Fetch standard, with every field; the browser-only ones are kept and validated, not acted on.
 import { AbortSignal, anySignal } from './abort.js';
 import { Body, extractBody, setContent, takeContent, type BodyContent } from './body.js';
-import { Headers, type HeadersInit } from './headers.js';
+import { Headers, headersFromHost, type HeadersInit } from './headers.js';
 import { ReadableStream } from './streams.js';
 import { URL } from './url.js';
 
@@ -70,6 +70,20 @@ function parseReferrer(value: unknown): string {
   return url.href === 'about:client' ? 'about:client' : url.href;
 }
 
+// Set only while requestFromHost() constructs: the URL is then the host's, already parsed and serialized.
+let fromHost = false;
+
+function parseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`Request: ${JSON.stringify(url)} is not an absolute URL`);
+  }
+  if (parsed.username || parsed.password) throw new TypeError('Request: a URL with credentials cannot be requested');
+  return parsed.href;
+}
+
 class Request extends Body {
   readonly #url: string;
   readonly #method: string;
@@ -86,20 +100,16 @@ class Request extends Body {
 
   constructor(input: Request | string | URL, init: RequestInit | null = {}) {
     super();
+    // Read and cleared first: app code the constructor may reach (a Symbol.hasInstance, say) makes untrusted Requests.
+    const trusted = fromHost;
+    fromHost = false;
     if (arguments.length === 0) throw new TypeError('Request: 1 argument required, but only 0 present');
     if (init !== null && typeof init !== 'object' && init !== undefined) throw new TypeError('Request: init must be an object');
     const options: RequestInit = init ?? {};
     const from = input instanceof Request ? input : null;
     const url = from ? from.url : String(input);
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new TypeError(`Request: ${JSON.stringify(url)} is not an absolute URL`);
-    }
-    if (parsed.username || parsed.password) throw new TypeError('Request: a URL with credentials cannot be requested');
+    this.#url = trusted ? url : parseUrl(url);
     if (options.window !== undefined && options.window !== null) throw new TypeError('Request: window can only be null');
-    this.#url = parsed.href;
     this.#method = options.method !== undefined ? normalizeMethod(options.method) : (from?.method ?? 'GET');
     if (options.mode === ('navigate' as string)) throw new TypeError('Request: the mode "navigate" cannot be set');
     this.#mode = member('mode', options.mode, MODES, (from?.mode as (typeof MODES)[number]) ?? 'cors');
@@ -205,6 +215,17 @@ class Request extends Body {
   get [Symbol.toStringTag](): string {
     return 'Request';
   }
+}
+
+/**
+ * Module-private, for dispatch: the Request for a host request head. Its URL was serialized by the host's WHATWG
+ * URL parser (Node's, which refuses credentials), and its headers were validated and lowercased by the host's
+ * Headers, so neither is parsed again: URL parsing was most of a request's guest CPU (see docs/compat.md).
+ */
+export function requestFromHost(url: string, method: string, headers: [string, string][], body: ReadableStream<Uint8Array> | null): Request {
+  const init = { method, headers: headersFromHost(headers), body };
+  fromHost = true;
+  return new Request(url, init);
 }
 
 export { Request };
