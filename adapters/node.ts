@@ -2,6 +2,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { completeBody } from '../core/complete-body.js';
 import { ErrorCode, HangarError } from '../core/errors.js';
 import type { EdgeRuntime } from '../core/runtime.js';
 import { runtimeSource, type AdapterOptions } from './runtime-source.js';
@@ -123,6 +124,8 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   const cookies = response.headers.getSetCookie();
   if (cookies.length) res.setHeader('set-cookie', cookies);
 
+  const bytes = completeBody(response);
+  if (bytes) return void res.end(res.req.method === 'HEAD' ? undefined : bytes);
   const body = response.body;
   if (!body || res.req.method === 'HEAD') {
     await body?.cancel();

@@ -1,4 +1,5 @@
 // Turns what the guest's dispatch answered into a host Response, or into the HangarError it stands for.
+import { bytesResponse } from '../../core/complete-body.js';
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { LogRecord } from '../../core/context.js';
 import type { DispatchResult } from './protocol.js';
@@ -33,8 +34,9 @@ export function hostResponse(result: DispatchResult, side: ResponseSide): Respon
       const valid = Number.isInteger(status) && typeof statusText === 'string' && Array.isArray(headers) && headers.every(isPair) && bodyOk;
       try {
         if (!valid) throw new TypeError('its status, headers or body are malformed');
-        const content = typeof body === 'number' ? side.stream(body) : body;
-        return new Response(content as BodyInit | null, { status, statusText, headers });
+        const init = { status, statusText, headers };
+        if (body instanceof Uint8Array) return bytesResponse(body, init);
+        return new Response(typeof body === 'number' ? side.stream(body) : null, init);
       } catch (error) {
         if (typeof body === 'number') side.cancel(body);
         throw new HangarError(ErrorCode.APP_EXCEPTION, `app ${app} answered a response the host cannot send: ${(error as Error).message}`, { details });
