@@ -14,8 +14,11 @@ export function edgeRuntime(options: AdapterOptions = {}): EdgeRuntimeMiddleware
     (async () => {
       const runtime = await source.runtime;
       const response = await runtime.handle(toRequest(req, res, { protocol: req.protocol }));
-      if (response) await writeResponse(response, res);
-      else next();
+      if (response) {
+        // The tenant answers, not the host: Express's own X-Powered-By is not part of the app's response.
+        res.removeHeader('x-powered-by');
+        await writeResponse(response, res);
+      } else next();
     })().catch(next);
   }, source);
 }

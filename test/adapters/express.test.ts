@@ -38,6 +38,7 @@ test('a tenant hostname is answered by its app, with the Server and x-request-id
   t.is(reply.body, 'hello GET http://hello.localhost/x?y=1');
   t.is(reply.headers.server, `hangar/${VERSION}`);
   t.regex(String(reply.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  t.is(reply.headers['x-powered-by'], undefined, 'the host framework does not sign a tenant response');
   const posted = await send(origin, { host: 'hello.localhost', method: 'POST', body: 'payload' });
   t.is(posted.body, 'hello POST http://hello.localhost/ payload');
 });
