@@ -62,9 +62,8 @@ function outputDigest(path: string, output: Output): string {
 export function createDeployment(input: DeploymentInput): Deployment {
   const hash = createHash('sha256');
   const builderRoutes = input.builderRoutes ?? [];
-  // `fetch` is hashed only when set, so deployments without one keep the ids they had.
-  const fetch = input.fetch ? { fetch: input.fetch } : {};
-  hash.update(JSON.stringify({ app: input.app, routes: input.routes, builderRoutes, env: input.env, hostnames: [...input.hostnames].sort(), ...fetch }));
+  // JSON.stringify leaves out an absent `fetch` and builder routes' in-process shouldServe functions.
+  hash.update(JSON.stringify({ app: input.app, routes: input.routes, builderRoutes, env: input.env, hostnames: [...input.hostnames].sort(), fetch: input.fetch }));
   for (const path of Object.keys(input.output).sort()) {
     hash.update(`\0${path}\0${outputDigest(path, input.output[path]!)}`);
   }
