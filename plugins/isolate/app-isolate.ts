@@ -4,6 +4,7 @@ import type { LogRecord, RequestContext } from '../../core/context.js';
 import type { Deployment } from '../../core/deployment.js';
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { Lambda } from '../../core/files/lambda.js';
+import { headerPairs } from '../../core/lazy-request.js';
 import { requestDepth } from '../../core/outbound.js';
 import type { EdgeRuntime } from '../../core/runtime.js';
 import { AppBindings } from './app-bindings.js';
@@ -225,7 +226,7 @@ export class AppIsolate {
     const bodyId = request.body ? this.bodies.registerRequest(request.body) : null;
     if (bodyId !== null) scope.bodies.add(bodyId);
     try {
-      const head: RequestHead = { url: request.url, method: request.method, headers: [...request.headers], body: bodyId, seq: scope.seq };
+      const head: RequestHead = { url: request.url, method: request.method, headers: headerPairs(request), body: bodyId, seq: scope.seq };
       const result = await this.call<DispatchResult>(this.guest.dispatch, [head], deadline, scope);
       if (this.bodies.exceeded(bodyId)) throw this.bodies.limitError();
       const response = hostResponse(result, {
