@@ -2,8 +2,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { completeBody } from '../core/complete-body.js';
+import { responseParts, type ResponseParts } from '../core/complete-body.js';
 import { ErrorCode, HangarError } from '../core/errors.js';
+import { builtRequest, lazyRequest, lazyRequestsWork, type RequestSource, type UrlParts } from '../core/lazy-request.js';
 import type { EdgeRuntime } from '../core/runtime.js';
 import { runtimeSource, type AdapterOptions } from './runtime-source.js';
 
@@ -24,18 +25,51 @@ function badRequest(message: string): HangarError {
   return new HangarError(ErrorCode.BAD_REQUEST, message);
 }
 
-/** The request's absolute URL from the Host header and the request target, refusing anything that is not a plain host. */
-function requestUrl(req: IncomingMessage, protocol: string): string {
-  // HTTP/1.0 may omit Host (Node refuses HTTP/1.1 without one): the address the client connected to stands in.
+/** Hosts that serialize as themselves in a URL: lowercase DNS labels, the last not numeric (that would parse as IPv4), no punycode. */
+const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z-][a-z0-9-]*(?::([1-9][0-9]{0,4}))?$/;
+/** Targets that serialize as themselves: no character the URL parser would encode, no dot segment, no fragment. */
+const PLAIN_TARGET = /^\/[\w\-.~!$&()*+,;=:@/%]*(?:\?[\w\-.~!$&()*+,;=:@/%?]*)?$/;
+const DOT_SEGMENT = /\/(?:\.|%2e)/i;
+const DEFAULT_PORT: Record<string, string | undefined> = { http: '80', https: '443' };
+
+/**
+ * The URL of a request whose host and target need no parsing to be serialized, taken apart; `undefined` sends the
+ * request through the URL parser, which decides every other case.
+ */
+function plainUrl(protocol: string, host: string, target: string): UrlParts | undefined {
+  const match = PLAIN_HOST.exec(host);
+  const port = match?.[1];
+  const defaultPort = DEFAULT_PORT[protocol];
+  if (!match || !defaultPort || port === defaultPort || Number(port) > 65_535) return undefined;
+  if (host.includes('xn--') || !PLAIN_TARGET.test(target)) return undefined;
+  const query = target.indexOf('?');
+  const pathname = query < 0 ? target : target.slice(0, query);
+  if (DOT_SEGMENT.test(pathname)) return undefined;
+  const search = query < 0 || query === target.length - 1 ? '' : target.slice(query);
+  return { href: `${protocol}://${host}${target}`, hostname: port === undefined ? host : host.slice(0, -port.length - 1), pathname, search };
+}
+
+/** The address the client connected to, as a URL host. */
+function localHost(req: IncomingMessage): string | undefined {
   const local = req.socket.localAddress;
-  const host = req.headers.host ?? (local?.includes(':') ? `[${local}]` : local);
-  if (!host || NOT_IN_HOST.test(host)) throw badRequest(`the Host header ${JSON.stringify(host ?? '')} is not a valid host[:port]`);
+  return local?.includes(':') ? `[${local}]` : local;
+}
+
+/** The request's absolute URL from the Host header and the request target, refusing anything that is not a plain host. */
+function requestUrl(req: IncomingMessage, protocol: string): UrlParts {
+  // HTTP/1.0 may omit Host (Node refuses HTTP/1.1 without one): the address the client connected to stands in.
+  // Read only then: localAddress asks the kernel (getsockname) on every read.
+  const host = req.headers.host ?? localHost(req);
   // Express rewrites req.url under a mount path; the tenant sees the URL the client sent.
   const target = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const plain = host ? plainUrl(protocol, host, target) : undefined;
+  if (plain) return plain;
+  if (!host || NOT_IN_HOST.test(host)) throw badRequest(`the Host header ${JSON.stringify(host ?? '')} is not a valid host[:port]`);
   if (!target.startsWith('/')) throw badRequest(`the request target ${JSON.stringify(target.slice(0, 100))} must be a path starting with /`);
   try {
     // Concatenated, never resolved against a base, so a target like //evil.com/ stays a path.
-    return new URL(`${protocol}://${host}${target}`).href;
+    const { href, hostname, pathname, search } = new URL(`${protocol}://${host}${target}`);
+    return { href, hostname, pathname, search };
   } catch {
     throw badRequest(`the Host header ${JSON.stringify(host)} is not a valid host[:port]`);
   }
@@ -69,26 +103,72 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
+/** The header list of a request: lowercase names, hop-by-hop headers and HTTP/2 pseudo-headers left out. */
+function headerList(req: IncomingMessage): [string, string][] {
+  const pairs: [string, string][] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name.charCodeAt(0) !== 58 /* ':' */ && !HOP_BY_HOP.has(name)) pairs.push([name, raw[i + 1]!]);
+  }
+  return pairs;
+}
+
+/**
+ * A signal that aborts when the client goes away before `res` finished. Made when first read, which may be after the
+ * connection closed: then it starts aborted.
+ */
+function clientSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort(new HangarError(ErrorCode.BAD_REQUEST, 'the client closed the connection', { status: 499 }));
+  };
+  if (res.closed) onClose();
+  else res.once('close', onClose);
+  return controller.signal;
+}
+
+/** What a lazy request reads from node:http; methods rather than closures, so a request allocates one object for them. */
+class IncomingSource implements RequestSource {
+  readonly method: string;
+  readonly url: UrlParts;
+  readonly hasBody: boolean;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    protocol: string,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.url = requestUrl(req, protocol);
+    this.hasBody = this.method !== 'GET' && this.method !== 'HEAD' && hasBody(req);
+  }
+
+  headers(): [string, string][] {
+    return headerList(this.req);
+  }
+
+  body(): ReadableStream<Uint8Array> {
+    return bodyStream(this.req);
+  }
+
+  signal(): AbortSignal {
+    return clientSignal(this.res);
+  }
+}
+
+/** Methods undici refuses in a Request: built eagerly, so they fail where they always did. */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
 /**
  * Converts an IncomingMessage into a WHATWG Request whose body streams from the socket (never buffered here)
  * and whose signal aborts when the client goes away before `res` finished. Throws a 400 HangarError on a bad Host.
+ * The Request is lazy (core/lazy-request.ts): its undici objects are built when something reads them.
  */
 export function toRequest(req: IncomingMessage, res: ServerResponse, options: ToRequestOptions = {}): Request {
-  const protocol = options.protocol ?? ((req.socket as TLSSocket).encrypted ? 'https' : 'http');
-  const url = requestUrl(req, protocol);
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.charCodeAt(0) !== 58 /* ':' HTTP/2 pseudo-header */ && !HOP_BY_HOP.has(name.toLowerCase())) headers.append(name, raw[i + 1]!);
-  }
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new HangarError(ErrorCode.BAD_REQUEST, 'the client closed the connection', { status: 499 }));
-  });
-  const method = req.method ?? 'GET';
-  const body = method !== 'GET' && method !== 'HEAD' && hasBody(req) ? bodyStream(req) : null;
-  return new Request(url, { method, headers, body, signal: controller.signal, ...(body ? { duplex: 'half' } : {}) } as RequestInit);
+  const source = new IncomingSource(req, res, options.protocol ?? ((req.socket as TLSSocket).encrypted ? 'https' : 'http'));
+  const request = lazyRequest(source);
+  return lazyRequestsWork && !FORBIDDEN_METHODS.has(source.method) ? request : builtRequest(request);
 }
 
 /** Resolves (with nothing) after the current event-loop turn. */
@@ -111,11 +191,32 @@ function drained(res: ServerResponse): Promise<void> {
 }
 
 /**
+ * Writes a complete response in one writeHead and one end. The head is an object (repeated names as arrays, so each
+ * Set-Cookie gets its own line) because middleware wrapping writeHead (on-headers) reads objects; the Content-Length
+ * is the one `res.end(bytes)` would have set, which a written head no longer gets from Node.
+ */
+function writeParts({ status, statusText, headers, bytes }: ResponseParts, res: ServerResponse): void {
+  const head: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of headers) {
+    if (HOP_BY_HOP.has(name)) continue;
+    const previous = head[name];
+    head[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  const bodyless = res.req.method === 'HEAD';
+  if (!bodyless) head['content-length'] ??= String(bytes.byteLength);
+  if (statusText) res.writeHead(status, statusText, head);
+  else res.writeHead(status, head);
+  res.end(bodyless ? undefined : bytes);
+}
+
+/**
  * Writes a WHATWG Response to a ServerResponse: status, every header (each Set-Cookie on its own line), then the body
  * chunk by chunk, waiting for `drain` so a slow client slows the producer. A client abort cancels the body; a body
  * that fails mid-way destroys the connection, so the client sees a truncated response rather than a complete-looking one.
  */
 export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  const parts = responseParts(response);
+  if (parts) return writeParts(parts, res);
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
@@ -124,8 +225,6 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   const cookies = response.headers.getSetCookie();
   if (cookies.length) res.setHeader('set-cookie', cookies);
 
-  const bytes = completeBody(response);
-  if (bytes) return void res.end(res.req.method === 'HEAD' ? undefined : bytes);
   const body = response.body;
   if (!body || res.req.method === 'HEAD') {
     await body?.cancel();

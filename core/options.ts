@@ -70,6 +70,32 @@ export interface ExecutorOptions {
   processes?: number;
   /** Blank isolates kept ready (bootstrap already run) for the next cold start, per process. Default: 2; 0 turns it off. */
   spareIsolates?: number;
+  /**
+   * Same-thread entries (docs/executor-modes.md): an isolate whose entries stay quick runs them on the executor's
+   * main thread, with no thread hop, and goes back to its own thread after a slow one. Default: on; `false` turns
+   * it off.
+   */
+  sameThread?: boolean | SameThreadOptions;
+}
+
+export interface SameThreadOptions {
+  /** Quick entries in a row before an isolate runs on the main thread; doubled after each demotion. Default: 16. */
+  promoteAfter?: number;
+  /** CPU time an entry may use and still count as quick, ms. Default: 1. */
+  quickMs?: number;
+  /**
+   * CPU time a promoted isolate's slow entries (over quickMs: a garbage collection, a heavy request) may hold the
+   * main thread in a burst before it is demoted, ms. Default: 50.
+   */
+  slowBudgetMs?: number;
+  /** The share of wall time at which that budget refills. Default: 0.01 (10 ms a second). */
+  slowShare?: number;
+  /**
+   * Above this share of the main thread taken by the host's own work (0–1: its event-loop utilization less the
+   * same-thread entries), entries go to the isolate's own thread, where the guest runs beside the host on another
+   * core. Default: 1 (promoted isolates stay on the main thread); docs/executor-modes.md has the measurements.
+   */
+  busyLoop?: number;
 }
 
 export interface RuntimeOptions {

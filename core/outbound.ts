@@ -4,6 +4,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Deployment } from './deployment.js';
 import { ErrorCode, HangarError } from './errors.js';
+import { headerValue } from './lazy-request.js';
 import type { Limits } from './options.js';
 
 const privateRanges = new BlockList();
@@ -30,7 +31,7 @@ export const DEPTH_HEADER = 'x-hangar-depth';
 
 /** How many app hops a request has made: its DEPTH_HEADER, 0 when absent or not a count. */
 export function requestDepth(request: Request): number {
-  const depth = Number(request.headers.get(DEPTH_HEADER));
+  const depth = Number(headerValue(request, DEPTH_HEADER));
   return Number.isSafeInteger(depth) && depth > 0 ? depth : 0;
 }
 

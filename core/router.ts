@@ -215,12 +215,37 @@ async function serves(group: BuilderRoutes, path: string): Promise<boolean> {
   return group.shouldServe ? group.shouldServe(key) : false;
 }
 
+/** How many routing results a deployment keeps: enough for its hot paths, bounded against unique query strings. */
+const REMEMBERED_ROUTES = 1024;
+/** Routing results by deployment, method, path and query: a deployment never changes, so neither does its answer. */
+const remembered = new WeakMap<Deployment, Map<string, RouteResult>>();
+
+function frozen(result: RouteResult): RouteResult {
+  Object.freeze(result.headers);
+  return Object.freeze(result);
+}
+
 /**
  * Routes one request path. The deployment's routes run first (before `{ handle: 'filesystem' }`, the filesystem,
  * then the rest, and the `error` phase on a miss); a path a builder serves then runs through that builder's routes.
- * `search` is the request's query string, which dest queries join and proxies keep.
+ * `search` is the request's query string, which dest queries join and proxies keep. The result is frozen and shared:
+ * the same request to the same deployment gets the same object.
  */
 export async function route(deployment: Deployment, method: string, pathname: string, search = ''): Promise<RouteResult> {
+  let results = remembered.get(deployment);
+  if (!results) remembered.set(deployment, (results = new Map()));
+  const key = `${method}\n${pathname}\n${search}`;
+  let result = results.get(key);
+  if (!result) {
+    result = frozen(await walkRoutes(deployment, method, pathname, search));
+    // Oldest first out: a Map iterates in insertion order.
+    if (results.size >= REMEMBERED_ROUTES) results.delete(results.keys().next().value!);
+    results.set(key, result);
+  }
+  return result;
+}
+
+async function walkRoutes(deployment: Deployment, method: string, pathname: string, search: string): Promise<RouteResult> {
   const upper = method.toUpperCase();
   const plain: Lookup = async (walk) => {
     const hit = findOutput(deployment.output, walk.path);

@@ -6,12 +6,14 @@ import { readdir } from 'node:fs/promises';
 import type Keyv from 'keyv';
 import { pino, type Logger } from 'pino';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { setHeader } from './complete-body.js';
 import type { LogRecord, RequestContext } from './context.js';
 import type { Deployment } from './deployment.js';
 import { ErrorCode, HangarError, toHangarError } from './errors.js';
 import { BlobStore } from './files/blob-store.js';
 import { createHooks, type Hooks } from './hooks.js';
 import { appName, type AppModule, type ResolvedLayer } from './layer.js';
+import { headerValue, urlParts } from './lazy-request.js';
 import { DEFAULT_LIMITS, type Limits, type RuntimeOptions } from './options.js';
 import { deploymentPolicy, outboundFetch, requestDepth } from './outbound.js';
 import type { Plugin } from './plugin.js';
@@ -39,14 +41,21 @@ interface AppRecord {
 
 /** Sets headers on a response, re-wrapping it when its headers are immutable (as fetch() responses are). */
 function withHeaders(response: Response, headers: Record<string, string>): Response {
+  // Runs for every response, and most routes add no headers: that case allocates nothing.
+  if (isEmpty(headers)) return response;
   try {
-    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    for (const name in headers) setHeader(response, name, headers[name]!);
     return response;
   } catch {
     const copy = new Response(response.body, response);
-    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value);
+    for (const name in headers) copy.headers.set(name, headers[name]!);
     return copy;
   }
+}
+
+function isEmpty(record: Record<string, string>): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 export class EdgeRuntime {
@@ -81,14 +90,15 @@ export class EdgeRuntime {
 
   /** The kernel's own taps, at the edges of each hook so plugins run between them. */
   private tapKernel(): void {
-    this.hooks.resolveApp.tapPromise({ name: 'hangar:hostname', stage: 100 }, async (request) => {
-      const hostname = new URL(request.url).hostname.toLowerCase();
+    this.hooks.resolveApp.tap({ name: 'hangar:hostname', stage: 100 }, (request) => {
+      const { hostname } = urlParts(request);
       const name = this.hostMap.get(hostname) ?? this.wildcard(hostname);
       const deployment = name === undefined ? undefined : this.records.get(name)?.deployment;
       return deployment && { deployment, basePath: '' };
     });
+    const server = `hangar/${VERSION}`;
     this.hooks.response.tap({ name: 'hangar:server-header', stage: 100 }, (response, context) =>
-      withHeaders(response, { server: `hangar/${VERSION}`, 'x-request-id': context.requestId }),
+      withHeaders(response, { server, 'x-request-id': context.requestId }),
     );
     this.hooks.log.tap({ name: 'hangar:pino', stage: 100 }, ({ level, message, ...fields }) => {
       this.logger[level](fields, message);
@@ -260,7 +270,8 @@ export class EdgeRuntime {
   }
 
   private async serve(request: Request, deployment: Deployment, basePath: string, context: RequestContext): Promise<Response> {
-    const url = new URL(request.url);
+    // Parsed once per request (or never, for an adapter's lazy request), shared with the hostname resolver.
+    const url = urlParts(request);
     const pathname = url.pathname.slice(basePath.length) || '/';
     const result = await route(deployment, request.method, pathname, url.search);
     switch (result.kind) {
@@ -279,7 +290,7 @@ export class EdgeRuntime {
         const executor = this.hooks.executor.call(lambda);
         if (!executor) throw new HangarError(ErrorCode.EXECUTOR_UNKNOWN, `no executor runs Lambdas of runtime ${JSON.stringify(lambda.runtime)} (output ${result.path})`);
         // A rewrite's `dest` query (`/api?id=$1`) reaches the Lambda merged into the URL it sees; the path stays the client's.
-        const forwarded = result.search !== undefined && result.search !== url.search ? new Request(Object.assign(url, { search: result.search }), request) : request;
+        const forwarded = result.search !== undefined && result.search !== url.search ? new Request(Object.assign(new URL(url.href), { search: result.search }), request) : request;
         return withHeaders(await executor.dispatch(forwarded, { deployment, lambda, path: result.path }, context), result.headers);
       }
     }
@@ -293,7 +304,10 @@ export class EdgeRuntime {
     const context: RequestContext = {
       requestId,
       receivedAt: performance.now(),
-      signal: request.signal,
+      // Read when used: an adapter's lazy request builds its signal (and a close listener) only then.
+      get signal() {
+        return request.signal;
+      },
       // Made on first use: a pino child per request is a measurable share of the hot path, and most requests never log.
       get logger() {
         return (logger ??= root.child(context.deployment ? { requestId, app: context.deployment.app } : { requestId }));
@@ -318,7 +332,7 @@ export class EdgeRuntime {
     const custom = this.hooks.error.call(error, request, context);
     if (custom) return custom;
     const body = { error: { ...error.toJSON(), requestId: context.requestId } };
-    const wantsJson = (request.headers.get('accept') ?? '').includes('json');
+    const wantsJson = (headerValue(request, 'accept') ?? '').includes('json');
     return wantsJson
       ? Response.json(body, { status: error.status })
       : new Response(`${error.status} ${error.code}: ${error.message}\nrequest id: ${context.requestId}\n`, {

@@ -13,7 +13,7 @@ export const CACHE_MODULE = 'hangar:cache';
 const TENANT_METHODS = ['get', 'getString', 'getMulti', 'getMultiString', 'set', 'expire', 'ttl', 'del', 'setTags', 'purgeTag'] as const;
 
 function tenantMethods(cache: TenantCache): AppBinding['methods'] {
-  return Object.fromEntries(TENANT_METHODS.map((name) => [name, (...args: unknown[]) => (cache[name] as (...given: unknown[]) => Promise<unknown>).apply(cache, args)]));
+  return Object.fromEntries(TENANT_METHODS.map((name) => [name, (cache[name] as (...given: unknown[]) => Promise<unknown>).bind(cache)]));
 }
 
 /**

@@ -12,10 +12,16 @@ interface Waiter {
 
 export interface Ticket {
   id: string;
-  /** The message to publish: `<node> <id> ` followed by the JSON array of keys. */
+  /** The message to publish: `<node> <id> ` followed by the JSON array of keys (or `hello`, see `greet`). */
   prefix: string;
   settled: Promise<void>;
 }
+
+/** The message body by which a node that starts listening announces itself, so that nodes writing alone publish again. */
+const HELLO = 'hello';
+
+/** How long a node waits before greeting again when its greeting could not be sent. */
+const GREET_RETRY_MS = 250;
 
 export class InvalidationBus {
   readonly nodeId = randomUUID();
@@ -23,7 +29,18 @@ export class InvalidationBus {
   private isLive = false;
   private subscribed = false;
   private sequence = 0;
+  /**
+   * False only after a publish found no other node listening and no node greeted since: untagged writes may then
+   * skip the publish. Starts true and goes back to true whenever this node's own subscription changes.
+   */
+  private peers = true;
+  /** Bumped whenever `peers` turns true: what a publish sent in an older era found says nothing about now. */
+  private peersEra = 0;
+  /** Bumped by each (re)subscription, so an older greeting that ends late does not turn the layer on. */
+  private greeting = 0;
   private readonly waiters = new Map<string, Waiter>();
+  /** Confirmations not sent yet, by the node that waits for them. */
+  private readonly acks = new Map<string, string[]>();
 
   constructor(
     private readonly client: RedisClient,
@@ -43,6 +60,30 @@ export class InvalidationBus {
     return this.isLive;
   }
 
+  /**
+   * True while this node hears the others and knows that none listens: a write then needs no invalidation. A node
+   * that starts listening greets first and turns its layer on only once every node confirmed the greeting; a node's
+   * confirmation goes out on its command connection after every write it sent before, so none of those is missed.
+   */
+  get alone(): boolean {
+    return this.isLive && !this.peers;
+  }
+
+  /** The era to hand to `heardAlone` with what a publish found. */
+  get era(): number {
+    return this.peersEra;
+  }
+
+  /** A publish sent in `era` found no other node listening: until a node greets, writes may skip the publish. */
+  heardAlone(era: number): void {
+    if (era === this.peersEra) this.peers = false;
+  }
+
+  private expectPeers(): void {
+    this.peers = true;
+    this.peersEra++;
+  }
+
   /** Where a node hears the confirmations of its own messages. */
   private ackChannel(node: string): string {
     return `${this.channel}:ack:${node}`;
@@ -56,20 +97,43 @@ export class InvalidationBus {
     subscriber.on('reconnecting', down);
     subscriber.on('end', down);
     // node-redis restores subscriptions before it reports ready again.
-    subscriber.on('ready', () => this.subscribed && this.setLive(true));
+    subscriber.on('ready', () => this.subscribed && void this.greet(subscriber));
     return subscriber
       .connect()
-      .then(() => Promise.all([subscriber.subscribe(this.channel, (message) => this.onMessage(message)), subscriber.subscribe(this.ackChannel(this.nodeId), (id) => this.onAck(id))]))
+      .then(() => Promise.all([subscriber.subscribe(this.channel, (message) => this.onMessage(message)), subscriber.subscribe(this.ackChannel(this.nodeId), (ids) => this.onAcks(ids))]))
       .then(() => {
         this.subscribed = true;
-        this.setLive(subscriber.isReady);
+        return this.greet(subscriber);
       })
       .catch((error: unknown) => this.logger.error({ err: error, channel: this.channel }, 'the cache invalidation channel could not be subscribed; in-process copies stay off'));
+  }
+
+  /**
+   * Announces this node, now subscribed, and goes live once every listening node confirmed. Until then this node
+   * keeps no copies, and a node that was writing alone learns that it must publish again.
+   */
+  private async greet(subscriber: RedisClient): Promise<void> {
+    const attempt = ++this.greeting;
+    for (;;) {
+      const ticket = this.open();
+      try {
+        await this.confirm(ticket, await this.client.publish(this.channel, `${ticket.prefix}${HELLO}`));
+        break;
+      } catch {
+        // The command connection is down: greet again once it may be back (the layer stays off meanwhile).
+        this.cancel(ticket);
+        await new Promise((resolve) => setTimeout(resolve, GREET_RETRY_MS).unref());
+        if (attempt !== this.greeting || !subscriber.isReady) return;
+      }
+    }
+    if (attempt === this.greeting) this.setLive(subscriber.isReady);
   }
 
   private setLive(live: boolean): void {
     if (live === this.isLive) return;
     this.isLive = live;
+    // Other nodes may have greeted while this one did not listen.
+    this.expectPeers();
     this.handlers.reset();
   }
 
@@ -119,13 +183,37 @@ export class InvalidationBus {
     const id = message.slice(first + 1, second);
     // This node drops its own copies itself (see RedisBackend.publishing): hearing itself only counts as a confirmation.
     if (node === this.nodeId) return this.onAck(id);
-    try {
-      const keys = JSON.parse(message.slice(second + 1)) as unknown;
-      if (Array.isArray(keys)) this.handlers.invalidate(keys.filter((key): key is string => typeof key === 'string'));
-    } catch {
-      this.handlers.reset();
+    const body = message.slice(second + 1);
+    if (body === HELLO) this.expectPeers();
+    else {
+      try {
+        const keys = JSON.parse(body) as unknown;
+        if (Array.isArray(keys)) this.handlers.invalidate(keys.filter((key): key is string => typeof key === 'string'));
+      } catch {
+        this.handlers.reset();
+      }
     }
-    this.client.publish(this.ackChannel(node), id).catch(() => undefined);
+    this.confirmLater(node, id);
+  }
+
+  /**
+   * Confirms on the command connection, behind every write this node sent before, so the sender sees them all. The
+   * messages one read from the socket brought go out as one confirmation per sender, space-separated ids.
+   */
+  private confirmLater(node: string, id: string): void {
+    const ids = this.acks.get(node);
+    if (ids) return void ids.push(id);
+    this.acks.set(node, [id]);
+    if (this.acks.size === 1) queueMicrotask(() => this.sendAcks());
+  }
+
+  private sendAcks(): void {
+    for (const [node, ids] of this.acks) this.client.publish(this.ackChannel(node), ids.join(' ')).catch(() => undefined);
+    this.acks.clear();
+  }
+
+  private onAcks(ids: string): void {
+    for (const id of ids.split(' ')) this.onAck(id);
   }
 
   private onAck(id: string): void {

@@ -4,6 +4,7 @@ import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { CacheBackend } from './backend.js';
 import type { StoreGuard } from './guard.js';
 import { answer, type ResponseData } from './http-match.js';
+import { SearchIndex, splitSearch } from './http-search.js';
 import { entryKey } from './keys.js';
 import { checkKey, checkValueSize, type CacheLimits } from './validate.js';
 
@@ -82,6 +83,8 @@ function varyMatches(variant: Variant, requestHeaders: Map<string, string>): boo
 }
 
 export class HttpCache {
+  private readonly searchIndex: SearchIndex;
+
   constructor(
     private readonly app: string,
     /** `undefined` for caches.default. */
@@ -89,29 +92,45 @@ export class HttpCache {
     private readonly backend: CacheBackend,
     private readonly limits: CacheLimits,
     private readonly guard: StoreGuard,
-  ) {}
+  ) {
+    this.searchIndex = new SearchIndex(app, backend, guard);
+  }
 
   private key(url: string): string {
     return entryKey('h', this.app, this.name === undefined ? `d:${url}` : `n${this.name.length}:${this.name}:${url}`);
   }
 
-  private async variants(key: string): Promise<Variant[]> {
-    const [entry] = await this.guard.run('a Cache API read', () => this.backend.read([key]), [undefined]);
-    if (!entry) return [];
-    try {
-      return JSON.parse(entry.v) as Variant[];
-    } catch {
-      return [];
-    }
+  /** The stored variants of the responses under `keys`, in the keys' order (one read for all). */
+  private async variants(keys: string[]): Promise<Variant[]> {
+    const entries = await this.guard.run('a Cache API read', () => this.backend.read(keys), keys.map(() => undefined));
+    return entries.flatMap((entry) => {
+      if (!entry) return [];
+      try {
+        return JSON.parse(entry.v) as Variant[];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /**
+   * The keys of the responses a request reaches: its URL's, or with `ignoreSearch` those of every query stored for
+   * its URL without the query (the exact URL first, then the most recently stored), and the key of that index.
+   */
+  private async keysFor(url: string, ignoreSearch: boolean | undefined): Promise<{ keys: string[]; indexKey?: string }> {
+    if (!ignoreSearch) return { keys: [this.key(url)] };
+    const { base } = splitSearch(url);
+    const indexKey = SearchIndex.key(this.key(base));
+    const searches = (await this.searchIndex.searches(indexKey)).reverse();
+    return { keys: [...new Set([url, base, ...searches.map((search) => base + search)].map((each) => this.key(each)))], indexKey };
   }
 
   /** The fresh stored response for the request, answered as the request asks (304, 206), or undefined. */
   async matchData(request: RequestData, options: MatchOptions = {}): Promise<ResponseData | undefined> {
-    if (options.ignoreSearch) throw badRequest('Cache.match: ignoreSearch is not supported; match the exact URL');
     if (!options.ignoreMethod && request.method.toUpperCase() !== 'GET') return undefined;
     const url = cacheUrl(request.url);
     const headers = lowerHeaders(request.headers);
-    for (const variant of await this.variants(this.key(url))) {
+    for (const variant of await this.variants((await this.keysFor(url, options.ignoreSearch)).keys)) {
       const policy = CachePolicy.fromObject(variant.p);
       if (policy.stale() || (!options.ignoreVary && !varyMatches(variant, headers))) continue;
       const cached: ResponseData = { status: variant.s, statusText: variant.st, headers: Object.entries(policy.responseHeaders()) as Array<[string, string]>, body: Buffer.from(variant.b, 'base64') };
@@ -147,18 +166,21 @@ export class HttpCache {
     };
     const key = this.key(url);
     const now = Date.now();
-    const kept = (await this.variants(key)).filter((old) => !CachePolicy.fromObject(old.p).stale() && !(old.v.length === variant.v.length && varyMatches(old, requestHeaders)));
+    const kept = (await this.variants([key])).filter((old) => !CachePolicy.fromObject(old.p).stale() && !(old.v.length === variant.v.length && varyMatches(old, requestHeaders)));
     const variants = [...kept.slice(-(MAX_VARIANTS - 1)), variant];
     const expires = Math.max(...variants.map((stored) => now + CachePolicy.fromObject(stored.p).timeToLive()));
-    await this.guard.run('a Cache API write', () => this.backend.write(this.app, key, { v: JSON.stringify(variants), x: expires }), false);
+    const stored = await this.guard.run('a Cache API write', () => this.backend.write(this.app, key, { v: JSON.stringify(variants), x: expires }), false);
+    const { base, search } = splitSearch(url);
+    if (stored && search) await this.searchIndex.add(SearchIndex.key(this.key(base)), search, expires);
   }
 
-  /** Deletes every stored response for the request's URL; true when there was one. */
+  /** Deletes every stored response for the request's URL (with `ignoreSearch`, for every query of it); true when there was one. */
   async deleteData(request: RequestData, options: MatchOptions = {}): Promise<boolean> {
-    if (options.ignoreSearch) throw badRequest('Cache.delete: ignoreSearch is not supported; delete the exact URL');
     if (!options.ignoreMethod && request.method.toUpperCase() !== 'GET') return false;
-    const key = this.key(cacheUrl(request.url));
-    return this.guard.run('a Cache API delete', () => this.backend.remove(this.app, [key]), false);
+    const { keys, indexKey } = await this.keysFor(cacheUrl(request.url), options.ignoreSearch);
+    const deleted = await this.guard.run('a Cache API delete', () => this.backend.remove(this.app, keys), false);
+    if (indexKey) await this.guard.run('a Cache API delete', () => this.backend.remove(this.app, [indexKey]), false);
+    return deleted;
   }
 
   async match(request: Request | string, options?: MatchOptions): Promise<Response | undefined> {

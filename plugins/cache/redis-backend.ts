@@ -1,4 +1,4 @@
-// The backend for a shared Redis store: entries through keyv, tag sets and invalidations in atomic scripts, an in-process layer kept exact over pub/sub.
+// The backend for a shared Redis store: entries in keyv's format, each write atomic with its tag sets and invalidation, an in-process layer kept exact over pub/sub.
 import type KeyvRedis from '@keyv/redis';
 import type Keyv from 'keyv';
 import type { Logger } from 'pino';
@@ -9,6 +9,8 @@ import { tagKey } from './keys.js';
 import { LocalLayer, type LocalLayerOptions } from './local-layer.js';
 import { runScript } from './redis-scripts.js';
 import type { RedisClient } from './stores.js';
+
+type Multi = ReturnType<RedisClient['multi']>;
 
 export interface RedisBackendOptions {
   layer: LocalLayerOptions;
@@ -71,19 +73,21 @@ export class RedisBackend implements CacheBackend {
     await this.ready();
     const now = Date.now();
     const layered = this.bus.live;
-    const found: Array<Entry | undefined> = keys.map((key) => (layered ? this.layer.get(this.full(key), now) : undefined));
-    const missing = keys.filter((_, i) => found[i] === undefined);
+    const full = keys.map((key) => this.full(key));
+    const found: Array<Entry | undefined> = layered ? full.map((key) => this.layer.get(key, now)) : new Array<undefined>(keys.length);
+    const missing = full.filter((_, i) => found[i] === undefined);
     if (missing.length === 0) return found;
     const mark = this.layer.mark();
-    const values = (missing.length === 1 ? [await this.store.get(missing[0]!)] : await this.store.get(missing)) as unknown[];
+    const values = missing.length === 1 ? [await this.client.get(missing[0]!)] : await this.client.mGet(missing);
     let next = 0;
-    return found.map((hit, i) => {
-      if (hit) return hit;
-      const value = values[next++];
-      if (!isEntry(value) || !isLive(value, now)) return undefined;
-      if (layered) this.layer.keep(this.full(keys[i]!), value, mark, now);
-      return value;
-    });
+    for (let i = 0; i < found.length; i++) {
+      if (found[i]) continue;
+      const entry = parseEntry(values[next++]);
+      if (!isLive(entry, now)) continue;
+      found[i] = entry;
+      if (layered) this.layer.keep(full[i]!, entry, mark, now);
+    }
+    return found;
   }
 
   async write(app: string, key: string, entry: Entry, options: WriteOptions = {}): Promise<boolean> {
@@ -94,9 +98,8 @@ export class RedisBackend implements CacheBackend {
     for (let attempt = 0; attempt < CAS_TRIES; attempt++) {
       await this.ready();
       const raw = await this.client.get(this.full(key));
-      if (raw === null) return false;
-      const current = ((await this.store.deserialize?.(raw)) as { value?: unknown } | undefined)?.value;
-      if (!isEntry(current) || !isLive(current)) return false;
+      const current = parseEntry(raw);
+      if (raw === null || !isLive(current)) return false;
       if (await this.put(app, key, change(current), 'cas', raw)) return true;
     }
     throw new Error(`${key} kept changing under concurrent writes`);
@@ -105,29 +108,60 @@ export class RedisBackend implements CacheBackend {
   private async put(app: string, key: string, entry: Entry, mode: 'set' | 'nx' | 'cas', expected = ''): Promise<boolean> {
     await this.ready();
     const full = this.full(key);
-    const serialized = String(await this.store.serialize?.({ value: entry, expires: entry.x }));
+    const serialized = serializeEntry(entry);
+    const ttl = remainingMs(entry);
+    if (mode !== 'cas' && !entry.t) {
+      const options = ttl === undefined ? undefined : { PX: ttl };
+      const set = mode === 'nx' ? { ...options, NX: true } : options;
+      if (this.bus.alone) {
+        // Nobody to tell: one plain SET (NX for onlyIfEmpty), as atomic as the script and far cheaper.
+        const stored = (await this.client.set(full, serialized, set)) !== null;
+        if (stored) this.layer.drop([full]);
+        return stored;
+      }
+      // No tag set to join: the entry and its invalidation in one transaction, cheaper for Redis than a script.
+      return this.publishing(async (ticket) => {
+        const [reply, receivers] = await this.transaction(ticket, [full], (multi) => multi.set(full, serialized, set));
+        return { result: reply !== null, receivers, changed: reply !== null ? [full] : [] };
+      });
+    }
     const tagSets = (entry.t ?? []).map((tag) => this.full(tagKey(app, tag)));
     return this.publishing(async (ticket) => {
       const message = `${ticket.prefix}${JSON.stringify([full])}`;
-      const [stored, receivers] = (await runScript(this.client, 'write', [full, ...tagSets], [serialized, String(remainingMs(entry) ?? 0), mode, expected, ...this.notify(message)])) as [number, number];
+      const [stored, receivers] = (await runScript(this.client, 'write', [full, ...tagSets], [serialized, String(ttl ?? 0), mode, expected, ...this.notify(message)])) as [number, number];
       return { result: stored === 1, receivers, changed: stored === 1 ? [full] : [] };
     });
+  }
+
+  /**
+   * Runs `command` and publishes the invalidation of `changed` in one MULTI. Answers the command's reply and, as the
+   * scripts do, how many other nodes heard it (-1: none did; this node then ignores its own copy of the message).
+   */
+  private async transaction(ticket: Ticket, changed: string[], command: (multi: Multi) => Multi): Promise<[unknown, number]> {
+    const listening = this.bus.live ? 1 : 0;
+    const [reply, heard] = await command(this.client.multi()).publish(this.bus.channel, `${ticket.prefix}${JSON.stringify(changed)}`).exec();
+    return [reply, Number(heard) <= listening ? -1 : Number(heard)];
   }
 
   async remove(_app: string, keys: string[]): Promise<boolean> {
     if (keys.length === 0) return false;
     await this.ready();
     const full = keys.map((key) => this.full(key));
+    if (this.bus.alone) {
+      const deleted = await this.client.del(full);
+      this.layer.drop(full);
+      return deleted > 0;
+    }
     return this.publishing(async (ticket) => {
-      const [deleted, receivers] = (await runScript(this.client, 'remove', full, this.notify(`${ticket.prefix}${JSON.stringify(full)}`))) as [number, number];
-      return { result: deleted > 0, receivers, changed: full };
+      const [deleted, receivers] = await this.transaction(ticket, full, (multi) => multi.del(full));
+      return { result: Number(deleted) > 0, receivers, changed: full };
     });
   }
 
   async purgeTag(app: string, tag: string): Promise<string[]> {
     await this.ready();
-    // The script compares the tag with the stored JSON, where keyv's serializer escapes strings that start with ':'.
-    const stored = (JSON.parse(String(await this.store.serialize?.({ value: tag }))) as { value: string }).value;
+    // The script compares the tag with the stored JSON, where strings that start with ':' are escaped.
+    const stored = escape(tag);
     return this.publishing(async (ticket) => {
       const [receivers, purged] = (await runScript(this.client, 'purge', [this.full(tagKey(app, tag))], [stored, ...this.notify(ticket.prefix)])) as [number, string[]];
       return { result: purged.map((full) => full.slice(this.prefix.length)), receivers, changed: purged };
@@ -139,14 +173,16 @@ export class RedisBackend implements CacheBackend {
     return [this.bus.channel, this.bus.live ? '1' : '0', message];
   }
 
-  /** Runs a publishing script, drops this node's copies, then waits until the other nodes dropped theirs. */
+  /** Runs a write that publishes, drops this node's copies, then waits until the other nodes dropped theirs (-1 receivers: nobody listens). */
   private async publishing<T>(run: (ticket: Ticket) => Promise<{ result: T; receivers: number; changed: string[] }>): Promise<T> {
     const ticket = this.bus.open();
+    const era = this.bus.era;
     try {
       const { result, receivers, changed } = await run(ticket);
+      if (receivers < 0) this.bus.heardAlone(era);
       // After the write landed, so a read that raced it cannot keep the old value (see LocalLayer.keep).
       this.layer.drop(changed);
-      await this.bus.confirm(ticket, receivers);
+      await this.bus.confirm(ticket, Math.max(0, receivers));
       return result;
     } catch (error) {
       this.bus.cancel(ticket);
@@ -158,3 +194,30 @@ export class RedisBackend implements CacheBackend {
     await this.bus.close();
   }
 }
+
+/**
+ * An entry as keyv stores it (`{"value":…,"expires":…}`, strings that start with ':' escaped by another ':'), so keyv
+ * reads what the backend writes. Written and parsed here: keyv's generic serializer and reviver cost more than the
+ * rest of a cache op.
+ */
+function serializeEntry(entry: Entry): string {
+  if (!entry.v.startsWith(':') && !entry.t?.some((tag) => tag.startsWith(':'))) return JSON.stringify({ value: entry, expires: entry.x });
+  return JSON.stringify({ value: { ...entry, v: escape(entry.v), t: entry.t?.map(escape) }, expires: entry.x });
+}
+
+/** The entry `serializeEntry` wrote, or undefined for anything else (no value, or not ours). */
+function parseEntry(raw: string | null | undefined): Entry | undefined {
+  if (!raw) return undefined;
+  let entry: unknown;
+  try {
+    entry = (JSON.parse(raw) as { value?: unknown } | null)?.value;
+  } catch {
+    return undefined;
+  }
+  if (!isEntry(entry) || (entry.t !== undefined && !Array.isArray(entry.t))) return undefined;
+  if (entry.v.startsWith(':')) entry.v = entry.v.slice(1);
+  if (entry.t?.some((tag) => tag.startsWith(':'))) entry.t = entry.t.map((tag) => (tag.startsWith(':') ? tag.slice(1) : tag));
+  return entry;
+}
+
+const escape = (text: string) => (text.startsWith(':') ? `:${text}` : text);

@@ -1,23 +1,24 @@
-// The Lua scripts that make each Redis cache write one atomic round trip: the entry, its tag sets and the invalidation together.
+// The Lua scripts that make a tagged write, a compare-and-set or a purge one atomic round trip, its invalidation included.
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './stores.js';
 
 /**
  * Publishes the invalidation only when some other node listens (PUBSUB NUMSUB counts this node's own subscription
- * when `listening` is 1): a lone node saves the round of delivering every write to itself. A node that subscribes
- * later has an empty layer until then, so the writes it did not hear cannot have left it a stale copy.
+ * when `listening` is 1), and answers -1 when none does: the node then sends its untagged writes bare until a node
+ * greets (see InvalidationBus.alone). A node that subscribes later greets before it keeps copies, so it misses nothing.
  */
 const NOTIFY = `
 local function notify(channel, listening, message)
-  if channel == '' or redis.call('PUBSUB', 'NUMSUB', channel)[2] <= tonumber(listening) then return 0 end
+  if redis.call('PUBSUB', 'NUMSUB', channel)[2] <= tonumber(listening) then return -1 end
   return redis.call('PUBLISH', channel, message)
 end
 `;
 
 /**
  * KEYS: the entry, then the tag sets it joins. ARGV: serialized entry, ttl ms (0: none), mode (`set`, `nx`: only
- * if empty, `cas`: only if still equal to ARGV[4]), expected, channel ('' : no publish), listening, message.
- * Answers {stored, receivers}. A tag set lives as long as its longest-lived member, so sets of expired keys vanish.
+ * if empty, `cas`: only if still equal to ARGV[4]), expected, channel, listening, message.
+ * Answers {stored, receivers (-1: nobody else listens)}. A tag set lives as long as its longest-lived member, so
+ * sets of expired keys vanish.
  */
 const WRITE = `
 local key, ttl, mode = KEYS[1], tonumber(ARGV[2]), ARGV[3]
@@ -36,18 +37,10 @@ end
 return {1, notify(ARGV[5], ARGV[6], ARGV[7])}
 `;
 
-/** KEYS: entries. ARGV: channel, listening, message. Answers {deleted, receivers}. */
-const REMOVE = `
-local deleted = redis.call('DEL', unpack(KEYS))
-local receivers = 0
-if deleted > 0 then receivers = notify(ARGV[1], ARGV[2], ARGV[3]) end
-return {deleted, receivers}
-`;
-
 /**
  * KEYS: the tag set. ARGV: the tag as keyv serialized it, channel, listening, message prefix. Deletes the members whose entry
  * still carries the tag (a key re-set without it stays), drops the set, and publishes the purged keys.
- * Answers {receivers, purged keys}.
+ * Answers {receivers (-1: nobody else listens), purged keys}.
  */
 const PURGE = `
 local purged = {}
@@ -72,7 +65,7 @@ if #purged > 0 then receivers = notify(ARGV[2], ARGV[3], ARGV[4] .. cjson.encode
 return {receivers, purged}
 `;
 
-const SOURCES = { write: NOTIFY + WRITE, remove: NOTIFY + REMOVE, purge: NOTIFY + PURGE } as const;
+const SOURCES = { write: NOTIFY + WRITE, purge: NOTIFY + PURGE } as const;
 export type ScriptName = keyof typeof SOURCES;
 
 const SHAS = Object.fromEntries(Object.entries(SOURCES).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')])) as Record<ScriptName, string>;

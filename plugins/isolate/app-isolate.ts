@@ -10,9 +10,10 @@ import type { EdgeRuntime } from '../../core/runtime.js';
 import { AppBindings } from './app-bindings.js';
 import { compileAppScript } from './app-script.js';
 import { recacheBootstrap } from './bootstrap.js';
-import { createBridge } from './bridge.js';
+import { createHostCalls, createLink } from './bridge.js';
 import { CpuMeter } from './cpu-meter.js';
 import { Deadline } from './deadline.js';
+import { GuestEntries } from './guest-entries.js';
 import { GuestIsolate } from './guest-isolate.js';
 import { guestStream } from './guest-stream.js';
 import { HostBodies } from './host-bodies.js';
@@ -22,8 +23,9 @@ import { hostResponse } from './host-response.js';
 import { HostTimers } from './host-timers.js';
 import type { IsolateLimits } from './limits.js';
 import type { IsolateEvents } from './pool.js';
-import type { DispatchResult, GuestLogLevel, InstallConfig, RequestHead } from './protocol.js';
+import type { ChunkOutcome, DispatchResult, EntryOp, GuestLogLevel, InstallConfig, RequestHead } from './protocol.js';
 import { RequestScope } from './request-scope.js';
+import { SAME_THREAD_DEFAULTS, SameThread, type SameThreadPolicy } from './same-thread.js';
 import type { SpareIsolates } from './spare-isolates.js';
 import { mapStack } from './stack-map.js';
 
@@ -36,17 +38,21 @@ export interface AppIsolateOptions {
   spares?: SpareIsolates;
   /** Told when each request finishes (the pool's idle teardown and heap recycling). */
   events?: IsolateEvents;
+  /** When entries may run on the main thread (same-thread.ts); defaults when absent. */
+  sameThread?: SameThreadPolicy;
 }
 
-/** The guest functions the host calls, as References into the isolate. */
-interface GuestRefs {
-  dispatch: ivm.Reference;
-  pull: ivm.Reference;
-  cancel: ivm.Reference;
-  pullUpload: ivm.Reference;
-  cancelUpload: ivm.Reference;
-  fireTimer: ivm.Reference;
-}
+/** Entries a request waits on, which report their own failure. */
+const REPLYING = new Set<EntryOp>(['dispatch', 'pull', 'pullUpload']);
+const ENTRY_NAMES: Record<EntryOp, string> = {
+  dispatch: 'a request',
+  pull: 'a response body',
+  pullUpload: 'a fetch() request body',
+  cancel: 'cancelling a response body',
+  cancelUpload: 'cancelling a fetch() request body',
+  timer: 'a timer',
+  settle: 'code resumed by a host call',
+};
 
 const LOG_MESSAGE_MAX = 16 * 1024;
 /** At a deadline, an isolate that spent this share of the wall time on the CPU is a runaway, and is replaced. */
@@ -58,6 +64,14 @@ const CATASTROPHE = 'isolated-vm reported a catastrophic error; restart the proc
 
 function cpuMs(nanoseconds: bigint): number {
   return Number(nanoseconds) / 1e6;
+}
+
+/** A chunk the guest read for the host; its read's failure is thrown as the guest's error would have been. */
+function chunkOf(outcome: ChunkOutcome): Uint8Array | null {
+  if (outcome.ok) return outcome.value;
+  const error = new Error(outcome.message);
+  error.name = outcome.name;
+  throw error;
 }
 
 export class AppIsolate {
@@ -77,7 +91,9 @@ export class AppIsolate {
   /** Requests being served, by seq: a response body still streaming and waitUntil work count. */
   private readonly scopes = new Map<number, RequestScope>();
   private nextSeq = 1;
-  private guest?: GuestRefs;
+  /** How guest code is run, once install() gave the guest's entry points. */
+  private entries?: GuestEntries;
+  private readonly sameThread: SameThread;
   private brokenBy?: HangarError;
   private retiring = false;
   private closing = false;
@@ -87,6 +103,7 @@ export class AppIsolate {
     this.options = options;
     this.app = options.deployment.app;
     this.bodies = new HostBodies(this.app, options.limits.bodyBytes);
+    this.sameThread = new SameThread(options.sameThread ?? SAME_THREAD_DEFAULTS);
     this.timers = new HostTimers(options.limits.maxTimers, (id) => this.fireTimer(id));
     this.meter = new CpuMeter(() => base.isolate.cpuTime, options.limits.cpuMs, this.app, {
       over: (error, burning) => {
@@ -164,9 +181,15 @@ export class AppIsolate {
     return this.options.limits.memoryMb * 1024 * 1024;
   }
 
-  /** The heap in use, ArrayBuffers included (V8's figure, read in the isolate's thread). */
+  /** Whether the isolate is promoted to same-thread entries (same-thread.ts), and how often it was demoted. */
+  get entryMode(): { sameThread: boolean; demotions: number } {
+    return { sameThread: this.sameThread.promotedNow, demotions: this.sameThread.demotions };
+  }
+
+  /** The heap in use, ArrayBuffers included (V8's figure; read on the main thread when the isolate's is idle). */
   async heapUsedBytes(): Promise<number> {
-    const stats = await this.isolate.getHeapStatistics();
+    const { entries } = this;
+    const stats = !entries ? await this.isolate.getHeapStatistics() : entries.idle ? this.isolate.getHeapStatisticsSync() : await entries.onIsolateThread(this.isolate.getHeapStatistics());
     return stats.used_heap_size + stats.externally_allocated_size;
   }
 
@@ -186,55 +209,65 @@ export class AppIsolate {
       maxTimers: limits.maxTimers,
       userAgent: `hangar/${runtime.version}`,
     };
-    const { externalCopy } = this.base;
-    const bridge = createBridge({
-      log: (level, message) => this.log(level, message),
-      setTimer: (id, delayMs) => this.alive && this.timers.set(id, delayMs),
-      clearTimer: (id) => this.timers.clear(id),
-      readBody: (id) => this.resumes(this.bodies.read(id)),
-      callBinding: (index, method, args) => this.resumes(bindings.call(index, method, args)),
-      dropBody: (id) => this.bodies.drop(id),
-      fetch: (id, head) => this.resumes(this.fetcher.fetch(id, head)),
-      abortFetch: (id) => this.fetcher.abort(id),
-      waitUntil: (seq, pending) => this.scopes.get(seq)?.setPending(pending),
+    const handlers = {
+      log: (level: GuestLogLevel, message: string) => this.log(level, message),
+      setTimer: (id: number, delayMs: number) => this.alive && this.timers.set(id, delayMs),
+      clearTimer: (id: number) => this.timers.clear(id),
+      readBody: (id: number) => this.bodies.read(id),
+      callBinding: (index: number, method: string, args: unknown[]) => bindings.call(index, method, args),
+      dropBody: (id: number) => this.bodies.drop(id),
+      fetch: (id: number, head: Parameters<HostFetch['fetch']>[1]) => this.fetcher.fetch(id, head),
+      abortFetch: (id: number) => this.fetcher.abort(id),
       ...this.platform.handlers,
-    }, externalCopy);
-    const api = (await install.apply(undefined, [bridge, config, bindings.factories.map((f) => f.derefInto())], {
+    };
+    const api = (await install.apply(undefined, [createLink(handlers, this.base.externalCopy), config, bindings.factories.map((f) => f.derefInto())], {
       arguments: { copy: true },
       result: { reference: true },
       timeout: deadline.remaining(),
     })) as ivm.Reference;
-    const ref = (name: keyof GuestRefs) => api.get(name, { reference: true }) as Promise<ivm.Reference>;
-    // Asked for together: one trip to the isolate's thread instead of six, on every cold start.
-    const [dispatch, pull, cancel, pullUpload, cancelUpload, fireTimer] = await Promise.all(
-      (['dispatch', 'pull', 'cancel', 'pullUpload', 'cancelUpload', 'fireTimer'] as const).map(ref),
-    );
-    this.guest = { dispatch, pull, cancel, pullUpload, cancelUpload, fireTimer };
+    // Asked for together: one trip to the isolate's thread instead of two, on every cold start.
+    const [enter, drain] = await Promise.all((['enter', 'drain'] as const).map((name) => api.get(name, { reference: true }) as Promise<ivm.Reference>));
+    this.entries = new GuestEntries({
+      app: this.app,
+      isolate: this.isolate,
+      refs: { enter: enter!, drain: drain! },
+      sameThread: this.sameThread,
+      cpuMs: limits.cpuMs,
+      wallMs: limits.wallMs,
+      alive: () => this.alive,
+      resuming: () => this.meter.kick(),
+      hostCall: createHostCalls(handlers),
+      waitUntil: (seq, pending) => this.scopes.get(seq as number)?.setPending(pending),
+      entryFailed: (op, error, failedDeadline, cpuBound) => this.entryFailed(op, error, failedDeadline, cpuBound),
+      outboxFailed: (error) => this.outboxFailed(error),
+    });
     const script = await compileAppScript(this.isolate, lambda, this.scriptName);
-    await script.run(context, { timeout: deadline.remaining(), reference: true, release: true });
+    // Counted as running on the isolate's thread; what the app's top-level code starts is drained after it.
+    await this.entries.onIsolateThread(script.run(context, { timeout: deadline.remaining(), reference: true, release: true }));
   }
 
   /** Writes the bootstrap's code cache from this isolate, whose requests compiled its functions (bootstrap-warm-up.ts). */
   recacheBootstrap(): Promise<void> {
-    return recacheBootstrap(this.isolate);
+    const work = recacheBootstrap(this.isolate);
+    return this.entries ? this.entries.onIsolateThread(work) : work;
   }
 
   /** Answers one request; failures come back as HangarErrors carrying the right status. */
   async dispatch(request: Request, context: RequestContext, deadline: Deadline): Promise<Response> {
-    if (!this.alive || !this.guest) throw this.replaced();
+    if (!this.alive || !this.entries) throw this.replaced();
     const scope = this.openScope(request, context);
     const bodyId = request.body ? this.bodies.registerRequest(request.body) : null;
     if (bodyId !== null) scope.bodies.add(bodyId);
     try {
       const head: RequestHead = { url: request.url, method: request.method, headers: headerPairs(request), body: bodyId, seq: scope.seq };
-      const result = await this.call<DispatchResult>(this.guest.dispatch, [head], deadline, scope);
+      const result = await this.request<DispatchResult>('dispatch', head, deadline, scope);
       if (this.bodies.exceeded(bodyId)) throw this.bodies.limitError();
       const response = hostResponse(result, {
         app: this.app,
         requestId: scope.requestId,
         log: (record) => this.logException(record),
         stream: (id) => this.responseBody(id, scope),
-        cancel: (id) => this.alive && this.guest!.cancel.applyIgnored(undefined, [id]),
+        cancel: (id) => this.entries?.enter('cancel', [id]),
       });
       scope.headAnswered();
       if (result.kind !== 'response' || typeof result.body !== 'number') scope.bodyFinished();
@@ -273,13 +306,47 @@ export class AppIsolate {
   }
 
   /**
-   * Calls a guest function within the deadline and, for a request, within its CPU time; a runaway isolate is
-   * disposed when the deadline passes.
+   * Runs an entry that answers, and waits for its reply within the deadline and, for a request, within its CPU
+   * time; a runaway isolate is disposed when the deadline passes.
    */
-  private call<T>(fn: ivm.Reference, args: unknown[], deadline: Deadline, scope?: RequestScope): Promise<T> {
+  private request<T>(op: EntryOp, arg: unknown, deadline: Deadline, scope?: RequestScope): Promise<T> {
+    const { entries } = this;
+    if (!this.alive || !entries) return Promise.reject(this.replaced());
+    const { token, reply } = entries.expect<T>();
     const cpuAtStart = this.isolate.cpuTime;
-    const work = fn.apply(undefined, args, { arguments: { copy: true }, result: { promise: true, copy: true }, timeout: deadline.remaining() }) as Promise<T>;
-    return deadline.race(scope ? scope.cpu.bound(work) : work, () => this.checkRunaway(cpuAtStart, deadline));
+    // Raced before the entry, which may already fail it (a synchronous entry that overran).
+    const answer = deadline.race(scope ? scope.cpu.bound(reply) : reply, () => {
+      entries.forget(token);
+      this.checkRunaway(cpuAtStart, deadline);
+    });
+    entries.enter(op, [arg, token], deadline);
+    return answer;
+  }
+
+  private outboxFailed(error: unknown): void {
+    if (!this.alive) return;
+    this.dispose(this.failure(error, new Deadline(this.options.limits.wallMs, this.app)) ?? new HangarError(ErrorCode.INTERNAL, `the outbox of app ${this.app}'s isolate could not be read: ${(error as Error).message}`));
+  }
+
+  /**
+   * An entry threw. Out of time or memory, the isolate goes and every reply waiting fails. Otherwise it was the
+   * app's: isolated-vm throws a promise rejection nobody handled out of the entry it happened in, after the entry's
+   * work was done; what it answered is in the outbox, so the rejection is only logged.
+   */
+  private entryFailed(op: EntryOp, error: unknown, deadline: Deadline, cpuBound: boolean): void {
+    const failure =
+      this.alive && error instanceof Error && error.message === TIMED_OUT && cpuBound
+        ? this.meter.limitError('did not answer within its CPU-time limit')
+        : this.failure(error, deadline);
+    if (failure) {
+      // Terminated mid-run (or gone): the guest's own state may be half-updated, so the isolate is replaced.
+      this.dispose(failure);
+      // A request waiting for this entry's reply hears of it; the work of other entries is only logged.
+      if (!REPLYING.has(op)) this.options.runtime.log({ level: 'error', message: `${ENTRY_NAMES[op]} of app ${this.app} failed: ${failure.message}`, app: this.app, code: failure.code });
+      return;
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.options.runtime.log({ level: 'error', message: `app ${this.app}: Uncaught (in promise) ${message}`, app: this.app, code: ErrorCode.APP_EXCEPTION });
   }
 
   /**
@@ -304,45 +371,36 @@ export class AppIsolate {
     }, RUNAWAY_WATCH_MS).unref();
   }
 
-  /** Marks a host call whose settling resumes guest code, so the CPU it then uses is watched even outside requests. */
-  private resumes<T>(work: Promise<T>): Promise<T> {
-    const kick = () => this.meter.kick();
-    work.then(kick, kick);
-    return work;
-  }
-
   /** A response body pulled from the guest one chunk at a time, each within the wall-time and CPU limits. */
   private responseBody(id: number, scope: RequestScope): ReadableStream<Uint8Array> {
-    const guest = this.guest!;
     return guestStream({
       pull: async () => {
         const deadline = new Deadline(this.options.limits.wallMs, this.app);
         try {
-          return await this.call<unknown>(guest.pull, [id], deadline, scope);
+          return chunkOf(await this.request<ChunkOutcome>('pull', id, deadline, scope));
         } catch (error) {
           const failure = this.failure(error, deadline) ?? new HangarError(ErrorCode.APP_EXCEPTION, `app ${this.app}'s response body failed: ${(error as Error).message}`);
           this.options.runtime.log({ level: 'error', message: `response body of app ${this.app} failed: ${failure.message}`, app: this.app, requestId: scope.requestId, code: failure.code });
           throw failure;
         }
       },
-      cancel: () => this.alive && guest.cancel.applyIgnored(undefined, [id]),
+      cancel: () => this.entries?.enter('cancel', [id]),
       end: () => scope.bodyFinished(),
     });
   }
 
   /** A fetch() request body the host pulls from the guest as the outbound request sends it. */
   private uploadBody(id: number): ReadableStream<Uint8Array> {
-    const guest = this.guest!;
     return guestStream({
       pull: async () => {
         const deadline = new Deadline(this.options.limits.wallMs, this.app);
         try {
-          return await this.call<unknown>(guest.pullUpload, [id], deadline);
+          return chunkOf(await this.request<ChunkOutcome>('pullUpload', id, deadline));
         } catch (error) {
           throw this.failure(error, deadline) ?? new TypeError(`app ${this.app}'s fetch() request body failed: ${(error as Error).message}`);
         }
       },
-      cancel: () => this.alive && guest.cancelUpload.applyIgnored(undefined, [id]),
+      cancel: () => this.entries?.enter('cancelUpload', [id]),
       end: () => undefined,
     });
   }
@@ -396,13 +454,7 @@ export class AppIsolate {
   }
 
   private fireTimer(id: number): void {
-    if (!this.alive || !this.guest) return;
-    const deadline = new Deadline(this.options.limits.wallMs, this.app);
-    this.meter.kick();
-    this.guest.fireTimer.apply(undefined, [id], { timeout: deadline.remaining() }).catch((error: unknown) => {
-      const failure = this.failure(error, deadline);
-      this.options.runtime.log({ level: 'error', message: `a timer of app ${this.app} failed: ${failure?.message ?? (error as Error).message}`, app: this.app });
-    });
+    this.entries?.enter('timer', [id]);
   }
 
   /** Disposes the isolate once the requests it is serving are done (its deployment no longer serves, or it overran). */
@@ -422,9 +474,11 @@ export class AppIsolate {
     this.closing = true;
     this.brokenBy ??= reason ?? new HangarError(ErrorCode.INTERNAL, `the isolate of app ${this.app} was closed`, { status: 503 });
     this.timers.clearAll();
-    this.meter.stop();
+    const gone = this.replaced();
+    this.meter.stop(gone);
     this.fetcher.abortAll();
     for (const scope of [...this.scopes.values()]) scope.close();
+    this.entries?.rejectAll(gone);
     this.bodies.releaseAll();
     this.platform.dispose();
     if (!this.isolate.isDisposed) {

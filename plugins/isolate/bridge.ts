@@ -1,7 +1,7 @@
-// The host side of the bridge: wraps host handlers as isolated-vm Callbacks/References that never throw or reject.
+// The host side of the bridge: the guest's fire-and-forget Callbacks, and the host calls it starts through its outbox.
 import ivm from 'isolated-vm';
 import { HangarError } from '../../core/errors.js';
-import type { CodecOutput, CodecStep, FetchAnswer, FetchHead, GuestLogLevel, HostBridge, HostOutcome } from './protocol.js';
+import type { CodecOutput, CodecStep, FetchAnswer, FetchHead, GuestLogLevel, HostCallName, HostLink, HostOutcome } from './protocol.js';
 
 /** The native work behind the guest's web platform (host-platform.ts): entropy, WebCrypto, zlib. */
 export interface PlatformHandlers {
@@ -22,7 +22,6 @@ export interface BridgeHandlers extends PlatformHandlers {
   dropBody(id: number): void;
   fetch(id: number, head: FetchHead): Promise<FetchAnswer>;
   abortFetch(id: number): void;
-  waitUntil(seq: number, pending: number): void;
 }
 
 const LOG_LEVELS = new Set<GuestLogLevel>(['trace', 'debug', 'info', 'warn', 'error']);
@@ -45,21 +44,12 @@ function transfer(outcome: HostOutcome<unknown>, moveBytes = false): ivm.Copy<Ho
   }
 }
 
-/**
- * An async host function for the guest. A rejection that crossed the bridge would be unhandled in the host
- * and would carry host stack frames into the isolate, so failures travel as values with only a name and message.
- */
-function asyncHostFunction<Args extends unknown[]>(handler: (...args: Args) => Promise<unknown>, moveBytes = false): ivm.Reference {
-  return new ivm.Reference(async (...args: Args) => {
-    try {
-      return transfer({ ok: true, value: await handler(...args) }, moveBytes);
-    } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      // A limit or a refusal keeps its code, so the app (and its log) can tell which one it met.
-      const message = error instanceof HangarError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-      return transfer({ ok: false, name, message });
-    }
-  });
+/** A failure as the guest gets it: only a name and message, never a host stack. */
+function failed(error: unknown): HostOutcome<never> {
+  const name = error instanceof Error ? error.name : 'Error';
+  // A limit or a refusal keeps its code, so the app (and its log) can tell which one it met.
+  const message = error instanceof HangarError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  return { ok: false, name, message };
 }
 
 /** A fire-and-forget host function for the guest (isolated-vm ignores its result and exceptions). */
@@ -87,11 +77,11 @@ function isFetchHead(head: unknown): head is FetchHead {
 }
 
 /**
- * The bridge object handed to the guest's install(), to be passed with `arguments: { copy: true }`. `externalCopy`
- * is a Reference to isolated-vm's ExternalCopy class made inside the isolate.
+ * The link handed to the guest's install(), to be passed with `arguments: { copy: true }`. `externalCopy` is a
+ * Reference to isolated-vm's ExternalCopy class made inside the isolate.
  */
-export function createBridge(handlers: BridgeHandlers, externalCopy: ivm.Reference): HostBridge {
-  const bridge = {
+export function createLink(handlers: BridgeHandlers, externalCopy: ivm.Reference): HostLink {
+  const link = {
     log: ignoredHostFunction((level: unknown, message: unknown) => {
       if (LOG_LEVELS.has(level as GuestLogLevel) && typeof message === 'string') handlers.log(level as GuestLogLevel, message);
     }),
@@ -101,43 +91,64 @@ export function createBridge(handlers: BridgeHandlers, externalCopy: ivm.Referen
     clearTimer: ignoredHostFunction((id: unknown) => {
       if (Number.isSafeInteger(id)) handlers.clearTimer(id as number);
     }),
-    readBody: asyncHostFunction(async (id: unknown) => {
-      if (!Number.isSafeInteger(id)) throw new TypeError('readBody: the body id must be an integer');
-      return handlers.readBody(id as number);
-    }, true),
     dropBody: ignoredHostFunction((id: unknown) => {
       if (Number.isSafeInteger(id)) handlers.dropBody(id as number);
-    }),
-    fetch: asyncHostFunction(async (id: unknown, head: unknown) => {
-      if (!Number.isSafeInteger(id) || !isFetchHead(head)) throw new TypeError('fetch: the request the guest passed is malformed');
-      return handlers.fetch(id as number, head);
     }),
     abortFetch: ignoredHostFunction((id: unknown) => {
       if (Number.isSafeInteger(id)) handlers.abortFetch(id as number);
     }),
-    waitUntil: ignoredHostFunction((seq: unknown, pending: unknown) => {
-      if (Number.isSafeInteger(seq) && Number.isSafeInteger(pending) && (pending as number) >= 0) handlers.waitUntil(seq as number, pending as number);
-    }),
     ExternalCopy: externalCopy.derefInto(),
     // Synchronous (crypto.getRandomValues is): the isolate waits for the host; the handler never throws.
     randomBytes: new ivm.Callback((length: unknown) => handlers.randomBytes(Number.isSafeInteger(length) ? (length as number) : 0)),
-    subtle: asyncHostFunction(async (method: unknown, args: unknown) => handlers.subtle(method, args)),
     releaseKey: ignoredHostFunction((handle: unknown) => {
       if (Number.isSafeInteger(handle)) handlers.releaseKey(handle as number);
-    }),
-    codec: asyncHostFunction(async (step: unknown) => {
-      if (typeof step !== 'object' || step === null) throw new TypeError('codec: the step the guest passed is malformed');
-      return handlers.codec(step as CodecStep);
     }),
     closeCodec: ignoredHostFunction((id: unknown) => {
       if (Number.isSafeInteger(id)) handlers.closeCodec(id as number);
     }),
-    callBinding: asyncHostFunction(async (binding: unknown, method: unknown, args: unknown) => {
+  };
+  return link as unknown as HostLink;
+}
+
+/** Each host call: checks the guest's arguments (they come from app-reachable code) and runs the handler. */
+function callTable(handlers: BridgeHandlers): Record<HostCallName, (args: unknown[]) => Promise<unknown>> {
+  return {
+    async readBody([id]) {
+      if (!Number.isSafeInteger(id)) throw new TypeError('readBody: the body id must be an integer');
+      return handlers.readBody(id as number);
+    },
+    async fetch([id, head]) {
+      if (!Number.isSafeInteger(id) || !isFetchHead(head)) throw new TypeError('fetch: the request the guest passed is malformed');
+      return handlers.fetch(id as number, head);
+    },
+    subtle: async ([method, args]) => handlers.subtle(method, args),
+    async codec([step]) {
+      if (typeof step !== 'object' || step === null) throw new TypeError('codec: the step the guest passed is malformed');
+      return handlers.codec(step as CodecStep);
+    },
+    async callBinding([binding, method, args]) {
       if (!Number.isSafeInteger(binding) || typeof method !== 'string' || !Array.isArray(args)) {
         throw new TypeError('a binding call needs a binding index, a method name and an argument list');
       }
       return handlers.callBinding(binding as number, method, args);
-    }),
+    },
   };
-  return bridge as unknown as HostBridge;
+}
+
+/**
+ * Runs the host calls the guest starts (GuestMessage 'call'). The outcome is ready to hand to the guest's settle:
+ * never a rejection (a host rejection would carry host stack frames into the isolate), and request body chunks
+ * move into the isolate without a copy.
+ */
+export function createHostCalls(handlers: BridgeHandlers): (name: unknown, args: unknown) => Promise<ivm.Copy<HostOutcome<unknown>>> {
+  const table = callTable(handlers);
+  return async (name, args) => {
+    const run = typeof name === 'string' && Object.hasOwn(table, name) ? table[name as HostCallName] : undefined;
+    try {
+      if (!run || !Array.isArray(args)) throw new TypeError(`the guest asked for an unknown host call ${String(name)}`);
+      return transfer({ ok: true, value: await run(args) }, name === 'readBody');
+    } catch (error) {
+      return transfer(failed(error));
+    }
+  };
 }

@@ -42,7 +42,11 @@ class Account implements CpuAccount {
   constructor(private readonly meter: CpuMeter) {}
 
   bound<T>(work: Promise<T>): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      // The work's own outcome no longer matters, and its failure must not go unhandled.
+      work.catch(() => undefined);
+      return Promise.reject(this.failure);
+    }
     return new Promise<T>((resolve, reject) => {
       this.waiting.add(reject);
       work.then(
@@ -113,15 +117,17 @@ export class CpuMeter {
     if (!this.timer) this.schedule();
   }
 
-  stop(): void {
+  /** Stops watching; requests still charged fail with `reason` (why their isolate went). */
+  stop(reason: HangarError): void {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const account of this.accounts) account.fail(this.error('the isolate was stopped'));
+    for (const account of this.accounts) account.fail(reason);
     this.accounts.clear();
   }
 
-  private error(reason: string): HangarError {
+  /** The LIMIT_CPU_TIME error for this app, naming its limit. */
+  limitError(reason: string): HangarError {
     return new HangarError(ErrorCode.LIMIT_CPU_TIME, `app ${this.app} ${reason}: it used more than its CPU-time limit of ${this.limitMs} ms`, {
       details: { app: this.app, limitMs: this.limitMs },
     });
@@ -188,7 +194,7 @@ export class CpuMeter {
       account.suspect = over;
       if (!confirmed) continue;
       this.accounts.delete(account);
-      const error = this.error('did not answer within its CPU-time limit');
+      const error = this.limitError('did not answer within its CPU-time limit');
       account.fail(error);
       this.events.over(error, burning);
     }
@@ -197,7 +203,7 @@ export class CpuMeter {
       if (this.idleMs > this.limitMs) {
         this.idleMs = 0;
         this.watchingIdle = false;
-        this.events.idleOver(this.error('kept running after its requests were answered'));
+        this.events.idleOver(this.limitError('kept running after its requests were answered'));
         return;
       }
       if (cpuMs < QUIET_MS) this.watchingIdle = false;

@@ -10,6 +10,7 @@ import { warmBootstrap } from './bootstrap-warm-up.js';
 import { Deadline } from './deadline.js';
 import { limitsFor } from './limits.js';
 import { IsolatePool, type IsolateStats } from './pool.js';
+import { sameThreadPolicy } from './same-thread.js';
 import { sparesFor, type SpareIsolates } from './spare-isolates.js';
 
 export class IsolateExecutor implements Executor {
@@ -22,10 +23,11 @@ export class IsolateExecutor implements Executor {
   constructor(private readonly host: EdgeRuntime) {
     this.spares = sparesFor(host);
     const { limits } = host;
+    const sameThread = sameThreadPolicy(host.options.executor?.sameThread);
     this.pool = new IsolatePool(
       (target, deadline, events) =>
         AppIsolate.create(
-          { runtime: host, deployment: target.deployment, lambda: target.lambda, limits: limitsFor(limits, target.deployment, target.lambda), spares: this.spares, events },
+          { runtime: host, deployment: target.deployment, lambda: target.lambda, limits: limitsFor(limits, target.deployment, target.lambda), spares: this.spares, events, sameThread },
           deadline,
         ),
       {

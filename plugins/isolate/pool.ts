@@ -30,6 +30,9 @@ export interface IsolateStats {
   /** Requests in flight, background work included. */
   load: number;
   heapUsedBytes: number;
+  /** Whether its entries run on the main thread now, and how often it lost that (same-thread.ts). */
+  sameThread: boolean;
+  demotions: number;
 }
 
 interface Group {
@@ -258,7 +261,7 @@ export class IsolatePool {
   /** Every live isolate, with its load and heap, for operators and tests. */
   async stats(): Promise<IsolateStats[]> {
     const all = [...this.lru.keys(), ...this.loose];
-    return Promise.all(all.map(async (isolate) => ({ app: isolate.app, load: isolate.load, heapUsedBytes: await isolate.heapUsedBytes().catch(() => 0) })));
+    return Promise.all(all.map(async (isolate) => ({ app: isolate.app, load: isolate.load, heapUsedBytes: await isolate.heapUsedBytes().catch(() => 0), ...isolate.entryMode })));
   }
 
   close(): void {

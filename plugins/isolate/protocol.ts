@@ -5,26 +5,26 @@ export interface RequestHead {
   url: string;
   method: string;
   headers: [string, string][];
-  /** The id the guest pulls body chunks by (HostBridge.readBody), or null when the request has no body. */
+  /** The id the guest pulls body chunks by (HostCalls.readBody), or null when the request has no body. */
   body: number | null;
   /** The request's number in this isolate, which the guest reports its waitUntil work under (HostBridge.waitUntil). */
   seq: number;
 }
 
 /** isolated-vm's ExternalCopy class as the guest holds it (in closures only: app code must never reach it). */
-export type ExternalCopyClass = new (value: unknown, options?: { transferOut?: boolean }) => { release(): void };
+export type ExternalCopyClass = new (value: unknown, options?: { transferOut?: boolean }) => { copy(): unknown; release(): void };
 
 /** A fetch() the guest asks the host to make. */
 export interface FetchHead {
   url: string;
   method: string;
   headers: [string, string][];
-  /** null: no body; bytes: sent whole; number: an upload stream the host pulls (GuestApi.pullUpload). */
+  /** null: no body; bytes: sent whole; number: an upload stream the host pulls (EntryOp 'pullUpload'). */
   body: null | Uint8Array | number;
   redirect: 'follow' | 'error' | 'manual';
 }
 
-/** The host's answer to a fetch(): the response head, and the id its body is read by (HostBridge.readBody). */
+/** The host's answer to a fetch(): the response head, and the id its body is read by (HostCalls.readBody). */
 export interface FetchAnswer {
   status: number;
   statusText: string;
@@ -35,7 +35,7 @@ export interface FetchAnswer {
   body: number | null;
 }
 
-/** null: no body; Uint8Array: the whole body, sent inline; number: a stream the host pulls (GuestApi.pull). */
+/** null: no body; Uint8Array: the whole body, sent inline; number: a stream the host pulls (EntryOp 'pull'). */
 export type ResponseBody = null | Uint8Array | number;
 
 /** What one dispatch ends in. App failures are values, so the host can tell them from bridge failures. */
@@ -48,11 +48,6 @@ export type GuestLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 /** A host call's outcome. Host functions never reject across the bridge: a host rejection would be unhandled. */
 export type HostOutcome<T> = { ok: true; value: T } | { ok: false; name: string; message: string };
-
-/** The guest-side view of an isolated-vm Reference to a host function (only its async apply is used). */
-export interface HostFunction<Args extends unknown[], Result> {
-  apply(receiver: undefined, args: Args, options: { arguments?: { copy: true }; result: { promise: true } }): Promise<Result>;
-}
 
 /** The formats of the Compression Streams standard. */
 export type CompressionFormat = 'gzip' | 'deflate' | 'deflate-raw';
@@ -81,35 +76,65 @@ export interface GuestKey {
   usages: string[];
 }
 
-/** Host capabilities handed to the guest's install() once per isolate; the guest keeps them in closures only. */
-export interface HostBridge {
+/** Host calls whose outcome the host delivers later, through GuestApi.enter('settle'), by the call's id. */
+export interface HostCalls {
+  /** Next chunk of a request body, or null at its end. */
+  readBody(id: number): Promise<HostOutcome<Uint8Array | null>>;
+  /** Calls `methods[method]` of binding number `binding` (its index in InstallConfig.bindings). */
+  callBinding(binding: number, method: string, args: unknown[]): Promise<HostOutcome<unknown>>;
+  /** Makes a fetch() for the app; `id` is the guest's, for abortFetch. */
+  fetch(id: number, head: FetchHead): Promise<HostOutcome<FetchAnswer>>;
+  /** A crypto.subtle method, run by the host's WebCrypto; keys travel as GuestKey handles. */
+  subtle(method: SubtleMethod, args: unknown[]): Promise<HostOutcome<unknown>>;
+  /** One step of a compression stream, run by the host's zlib. */
+  codec(step: CodecStep): Promise<HostOutcome<CodecOutput>>;
+}
+
+export type HostCallName = keyof HostCalls;
+
+/**
+ * Host capabilities handed to the guest's install() once per isolate; the guest keeps them in closures only.
+ * All are fire-and-forget isolated-vm Callbacks except randomBytes (synchronous) and ExternalCopy.
+ */
+export interface HostLink {
   log(level: GuestLogLevel, message: string): void;
   setTimer(id: number, delayMs: number): void;
   clearTimer(id: number): void;
-  /** Next chunk of a request body, or null at its end. */
-  readBody: HostFunction<[id: number], HostOutcome<Uint8Array | null>>;
-  /** Calls `methods[method]` of binding number `binding` (its index in InstallConfig.bindings). */
-  callBinding: HostFunction<[binding: number, method: string, args: unknown[]], HostOutcome<unknown>>;
   /** The guest no longer reads a host body (its stream was cancelled). */
   dropBody(id: number): void;
-  /** Makes a fetch() for the app; `id` is the guest's, for abortFetch. */
-  fetch: HostFunction<[id: number, head: FetchHead], HostOutcome<FetchAnswer>>;
   abortFetch(id: number): void;
-  /** How many waitUntil promises of request `seq` are still pending. */
-  waitUntil(seq: number, pending: number): void;
   /** isolated-vm's ExternalCopy class; `{ transferOut: true }` detaches an ArrayBuffer (structuredClone's transfer). */
   ExternalCopy: ExternalCopyClass;
   /** Random bytes (at most 65,536), synchronously: crypto.getRandomValues and randomUUID are synchronous. */
   randomBytes(length: number): Uint8Array;
-  /** A crypto.subtle method, run by the host's WebCrypto; keys travel as GuestKey handles. */
-  subtle: HostFunction<[method: SubtleMethod, args: unknown[]], HostOutcome<unknown>>;
   /** The guest holds no CryptoKey for this handle any more. */
   releaseKey(handle: number): void;
-  /** One step of a compression stream, run by the host's zlib. */
-  codec: HostFunction<[step: CodecStep], HostOutcome<CodecOutput>>;
   /** A compression stream the guest cancelled or dropped before its end. */
   closeCodec(id: number): void;
 }
+
+/** The host as guest code uses it: the link, the host calls, and the outbox's waitUntil reports. */
+export interface HostBridge extends HostLink, HostCalls {
+  /** How many waitUntil promises of request `seq` are still pending. */
+  waitUntil(seq: number, pending: number): void;
+}
+
+/**
+ * What the guest leaves for the host, in order, in its outbox (GuestApi.drain): answers to entries that asked for
+ * one (by token), host calls to start (by call id), and waitUntil counts. Kept in one queue so the host sees a
+ * waitUntil before the answer or last chunk that followed it.
+ */
+export type GuestMessage =
+  | [kind: 'reply', token: number, value: unknown]
+  | [kind: 'call', callId: number, name: HostCallName, args: unknown[]]
+  | [kind: 'waitUntil', seq: number, pending: number];
+
+/**
+ * Every way the host runs guest code, through GuestApi.enter. The guest function returns at once; whatever it
+ * starts answers through the outbox. Arguments per op: dispatch(head, token), pull(id, token), pullUpload(id, token),
+ * cancel(id), cancelUpload(id), timer(id), settle(callId, outcome, callId, outcome...).
+ */
+export type EntryOp = 'dispatch' | 'pull' | 'pullUpload' | 'cancel' | 'cancelUpload' | 'timer' | 'settle';
 
 /** A binding as the guest sees it: the names of its host methods, and whether a guest factory wraps it. */
 export interface GuestBinding {
@@ -133,17 +158,16 @@ export interface InstallConfig {
 
 /** Guest functions the host holds References to. */
 export interface GuestApi {
-  dispatch(head: RequestHead): Promise<DispatchResult>;
-  /** Next chunk of a response body stream, or null at its end. */
-  pull(id: number): Promise<Uint8Array | null>;
-  cancel(id: number): void;
-  /** Next chunk of a fetch() request body the guest uploads, or null at its end. */
-  pullUpload(id: number): Promise<Uint8Array | null>;
-  cancelUpload(id: number): void;
-  fireTimer(id: number): void;
+  /** Runs one entry (EntryOp); never throws for the app's sake, and answers through the outbox. */
+  enter(op: EntryOp, ...args: unknown[]): void;
+  /** Takes the outbox: the messages left since the last drain, or null when there are none. */
+  drain(): GuestMessage[] | null;
 }
+
+/** A reply to 'pull' and 'pullUpload': the next chunk (null at the end), or the failure reading it. */
+export type ChunkOutcome = HostOutcome<Uint8Array | null>;
 
 /** The bootstrap bundle's exports. */
 export interface GuestModule {
-  install(bridge: HostBridge, config: InstallConfig, factories: ((raw: unknown) => unknown)[]): GuestApi;
+  install(link: HostLink, config: InstallConfig, factories: ((raw: unknown) => unknown)[]): GuestApi;
 }

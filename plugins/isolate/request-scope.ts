@@ -91,8 +91,8 @@ export class RequestScope {
   }
 
   /**
-   * isolated-vm delivers the guest's calls to the host in the order they were made, so a waitUntil the guest
-   * reported before its last chunk (or its answer) has already been counted here.
+   * The guest's outbox keeps its messages in order, so a waitUntil the guest reported before its last chunk (or its
+   * answer) has already been counted here.
    */
   private settle(): void {
     if (this.bodySent && this.pending === 0) this.close();

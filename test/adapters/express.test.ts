@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import express, { type ErrorRequestHandler } from 'express';
 import { edgeRuntime, type EdgeRuntimeMiddleware } from '../../adapters/express.js';
+import { bytesResponse } from '../../core/complete-body.js';
 import { VERSION } from '../../core/version.js';
 import { originOf, send } from '../helpers/http.js';
 import { functionAppsRuntime } from './function-apps.js';
@@ -83,4 +84,29 @@ test('close() leaves a runtime that was passed in to its owner', async (t) => {
   t.is(await middleware.runtime, runtime);
   await middleware.close();
   t.is(await (await runtime.fetch(new Request('http://hello.localhost/'))).text(), 'hello GET http://hello.localhost/');
+});
+
+test('a complete (bytes) response is written in one head, merged with headers host middleware set, without X-Powered-By', async (t) => {
+  const runtime = await functionAppsRuntime({
+    bytes: () => bytesResponse(new TextEncoder().encode('bytes'), { headers: [['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-shared', 'app']] }),
+  });
+  t.teardown(() => runtime.close());
+  const app = express();
+  app.use((_req, res, next) => {
+    res.setHeader('x-host', 'kept');
+    res.setHeader('x-shared', 'host');
+    next();
+  });
+  app.use(edgeRuntime({ runtime }));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.teardown(() => new Promise<unknown>((resolve) => server.close(resolve)));
+  const reply = await send(originOf(server.address() as AddressInfo), { host: 'bytes.localhost' });
+  t.is(reply.body, 'bytes');
+  t.is(reply.headers['content-length'], '5');
+  t.deepEqual(reply.headers['set-cookie'], ['a=1', 'b=2']);
+  t.is(reply.headers['x-host'], 'kept');
+  t.is(reply.headers['x-shared'], 'app', 'the app wins over the host for a header both set');
+  t.is(reply.headers['x-powered-by'], undefined);
+  t.is(reply.headers.server, `hangar/${VERSION}`);
 });

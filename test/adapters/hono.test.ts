@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import test from 'ava';
 import { Hono } from 'hono';
 import { edgeRuntime } from '../../adapters/hono.js';
+import { bytesResponse } from '../../core/complete-body.js';
 import type { EdgeRuntime } from '../../core/runtime.js';
 import { VERSION } from '../../core/version.js';
 import { originOf, send } from '../helpers/http.js';
@@ -92,4 +93,17 @@ test('a malformed Host header is refused with 400 before any app runs', async (t
     t.is((await send(origin, { host: bad })).status, 400, bad);
   }
   t.is(calls, 0);
+});
+
+test('a complete (bytes) response reaches the client through Hono like any Response', async (t) => {
+  const runtime = await functionAppsRuntime({
+    bytes: () => bytesResponse(new TextEncoder().encode('bytes'), { status: 203, headers: [['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-app', 'yes']] }),
+  });
+  t.teardown(() => runtime.close());
+  const reply = await send(await host(t, runtime), { host: 'bytes.localhost' });
+  t.is(reply.status, 203);
+  t.is(reply.body, 'bytes');
+  t.deepEqual(reply.headers['set-cookie'], ['a=1', 'b=2']);
+  t.is(reply.headers['x-app'], 'yes');
+  t.is(reply.headers.server, `hangar/${VERSION}`);
 });

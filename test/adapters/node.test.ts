@@ -5,7 +5,10 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { VERSION } from '../../core/version.js';
-import { createServer, type HangarServer } from '../../adapters/node.js';
+import { createServer as createHttpServer, type IncomingMessage as Incoming, type ServerResponse } from 'node:http';
+import { createServer, toRequest, type HangarServer } from '../../adapters/node.js';
+import { bytesResponse } from '../../core/complete-body.js';
+import { headerPairs, urlParts } from '../../core/lazy-request.js';
 import { originOf, send } from '../helpers/http.js';
 import { functionAppsRuntime, type AppFunction } from './function-apps.js';
 
@@ -258,4 +261,115 @@ test('HEAD gets the headers and no body; a body that fails midway cuts the conne
     req.end();
   });
   t.is(outcome, 'cut');
+});
+
+/** The fields of an IncomingMessage toRequest reads, for requests no socket could carry. */
+function incoming(host: string | undefined, url: string, rawHeaders: string[] = []): Incoming {
+  return { method: 'GET', url, headers: host === undefined ? {} : { host }, rawHeaders, socket: { localAddress: '127.0.0.1' } } as unknown as Incoming;
+}
+
+test('the request URL and its parts are what the URL parser makes of Host and target, whether or not it had to run', (t) => {
+  const res = {} as ServerResponse;
+  const hosts = ['hello.localhost', 'hello.localhost:8080', 'Hello.LocalHost', 'hello.localhost:80', 'hello.localhost:080', 'a-b.c-d.example:65535', '127.0.0.1', '127.1:9', '0x7f.1', '[::1]:3000', 'xn--nxasmq6b.example', 'bücher.example', 'example.com.', 'a_b.example', '-lead.example'];
+  const targets = ['/', '/a/b?c=d&e', '/p?', '//evil.example/x', '/a/./b/../c', '/.well-known/x', '/%2e%2E/x', "/it's?q='x'", '/sp ace', '/ü?ü', '/a?b?c#d', '/"<>`{}|^[]', '/a\\b?c\\d', '/~user/_x-y.z!$&()*+,;=:@%zz'];
+  for (const host of hosts) {
+    for (const target of targets) {
+      const label = `${host} ${target}`;
+      const expected = new URL(`http://${host}${target}`);
+      const request = toRequest(incoming(host, target), res);
+      t.is(request.url, expected.href, label);
+      t.deepEqual(urlParts(request), { href: expected.href, hostname: expected.hostname, pathname: expected.pathname, search: expected.search }, label);
+    }
+  }
+  t.is(toRequest(incoming('secure.example:443', '/'), res, { protocol: 'https' }).url, 'https://secure.example/');
+  t.is(toRequest(incoming('secure.example:80', '/'), res, { protocol: 'https' }).url, 'https://secure.example:80/');
+  t.throws(() => toRequest(incoming('hello.localhost:99999', '/'), res), { message: /Host header/ });
+  t.throws(() => toRequest(incoming('hello.localhost', 'x'), res), { message: /must be a path/ });
+});
+
+test('a converted request is a Request whose header list leaves out hop-by-hop and pseudo-headers, in every view of it', async (t) => {
+  const req = incoming('hello.localhost', '/x', ['Host', 'hello.localhost', 'X-One', 'a', 'Connection', 'close', 'X-One', 'b', ':path', '/x', 'Keep-Alive', '5']);
+  const request = toRequest(req, { closed: false, once: () => undefined } as unknown as ServerResponse);
+  t.true(request instanceof Request);
+  t.deepEqual(headerPairs(request), [['host', 'hello.localhost'], ['x-one', 'a'], ['x-one', 'b']]);
+  t.deepEqual([...request.headers], [['host', 'hello.localhost'], ['x-one', 'a, b']]);
+  t.deepEqual([...new Request(request, { method: 'PUT', body: 'x' }).headers], [['content-type', 'text/plain;charset=UTF-8'], ['host', 'hello.localhost'], ['x-one', 'a, b']]);
+  t.is(await request.clone().text(), '');
+  t.throws(() => toRequest({ ...req, method: 'TRACE' } as Incoming, {} as ServerResponse), { instanceOf: TypeError }, 'methods undici refuses fail up front');
+});
+
+/** A bare server converting each request with toRequest and handing it to `handle`. */
+async function rawServer(t: { teardown(fn: () => unknown): void }, handle: (request: Request, res: ServerResponse) => void): Promise<string> {
+  const server = createHttpServer((req, res) => handle(toRequest(req, res), res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  return originOf(server.address() as { port: number });
+}
+
+test('request.signal aborts when the client goes away, also when first read after it went; never after a finished response', async (t) => {
+  const readBefore = deferred<AbortSignal>();
+  const arrivedAfter = deferred<void>();
+  const readAfter = deferred<AbortSignal>();
+  const finished = deferred<AbortSignal>();
+  const origin = await rawServer(t, (request, res) => {
+    const path = new URL(request.url).pathname;
+    if (path === '/before') return readBefore.resolve(request.signal);
+    if (path === '/after') {
+      res.once('close', () => setImmediate(() => readAfter.resolve(request.signal)));
+      return arrivedAfter.resolve();
+    }
+    res.end('done');
+    res.once('close', () => finished.resolve(request.signal));
+  });
+  const open = (path: string) => {
+    const req = httpRequest(new URL(path, origin), { agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    return req;
+  };
+  const first = open('/before');
+  const before = await readBefore.promise;
+  t.false(before.aborted);
+  first.destroy();
+  await new Promise((resolve) => before.addEventListener('abort', resolve));
+  t.is((before.reason as { status?: number }).status, 499);
+  const second = open('/after');
+  await arrivedAfter.promise;
+  second.destroy();
+  const after = await readAfter.promise;
+  t.true(after.aborted, 'made after the close, it starts aborted');
+  t.is((after.reason as { status?: number }).status, 499);
+  t.is((await send(origin, { path: '/done' })).body, 'done');
+  t.false((await finished.promise).aborted);
+});
+
+test('a complete (bytes) response goes out in one head: Set-Cookie lines, status text, Content-Length, hook headers; HEAD has no body', async (t) => {
+  const { origin, server } = await serve(t, {
+    bytes: () =>
+      bytesResponse(new TextEncoder().encode('made'), {
+        status: 201,
+        statusText: 'Made It',
+        headers: [['content-type', 'text/plain'], ['set-cookie', 'a=1; Path=/'], ['set-cookie', 'b=2, with a comma; Path=/'], ['connection', 'upgrade'], ['x-app', 'yes']],
+      }),
+  });
+  server.runtime.hooks.response.tap('test:hook', (response) => {
+    response.headers.set('x-hook', 'seen');
+    return response;
+  });
+  const reply = await send(origin, { host: 'bytes.localhost' });
+  t.is(reply.status, 201);
+  t.is(reply.body, 'made');
+  t.deepEqual(reply.headers['set-cookie'], ['a=1; Path=/', 'b=2, with a comma; Path=/']);
+  t.is(reply.headers['content-length'], '4');
+  t.is(reply.headers['x-app'], 'yes');
+  t.is(reply.headers['x-hook'], 'seen', 'a hook changing the headers after the app answered is written');
+  t.is(reply.headers.server, `hangar/${VERSION}`);
+  t.is(reply.headers.connection, 'close', 'hop-by-hop headers are the server\'s own');
+  const res = await open(origin, 'bytes.localhost');
+  res.resume();
+  t.is(res.statusMessage, 'Made It');
+  const head = await send(origin, { host: 'bytes.localhost', method: 'HEAD' });
+  t.is(head.status, 201);
+  t.is(head.body, '');
+  t.is(head.headers['x-app'], 'yes');
 });

@@ -111,3 +111,13 @@ test('routeProblem explains what is wrong with a route', (t) => {
   t.regex(routeProblem({ src: '/a', status: 999 }) ?? '', /HTTP status/);
   t.regex(routeProblem('x') ?? '', /must be an object/);
 });
+
+test('a deployment answers the same request with the same frozen result; another query or method is routed anew', async (t) => {
+  const routed = await deployment([{ src: '/api/(.*)', dest: '/api/user?id=$1', headers: { 'x-route': '1' } }]);
+  const first = await route(routed, 'GET', '/api/7', '?a=1');
+  t.is(await route(routed, 'GET', '/api/7', '?a=1'), first);
+  t.true(Object.isFrozen(first) && Object.isFrozen(first.headers), 'shared results cannot be changed by one request for the next');
+  t.like(first, { kind: 'output', path: 'api/user', search: '?a=1&id=7' });
+  t.like(await route(routed, 'GET', '/api/7', '?a=2'), { search: '?a=2&id=7' });
+  t.not(await route(routed, 'POST', '/api/7', '?a=1'), first);
+});

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { bytesResponse, responseParts } from '../../core/complete-body.js';
 import { createDeployment, type Deployment } from '../../core/deployment.js';
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { Executor } from '../../core/executor.js';
@@ -6,6 +7,7 @@ import { FileBlob } from '../../core/files/file-blob.js';
 import { FileRef } from '../../core/files/file-ref.js';
 import { createLambda } from '../../core/files/lambda.js';
 import type { AppModule } from '../../core/layer.js';
+import { headerValue, lazyRequest } from '../../core/lazy-request.js';
 import type { Plugin } from '../../core/plugin.js';
 import { Tokens } from '../../core/tokens.js';
 import { VERSION } from '../../core/version.js';
@@ -257,4 +259,32 @@ test('a proxy route forwards to its URL only when the app allows the private hos
   const refused = await runtime.fetch(new Request('http://closed.localhost/api/users'));
   t.is(refused.status, 502);
   t.regex(await refused.text(), /private and loopback addresses are blocked/);
+});
+
+test('a lazy request answered with bytes goes through the kernel without building a Request, signal or Response', async (t) => {
+  const runtime = quietRuntime();
+  const built: string[] = [];
+  runtime.hooks.executor.tap('test:bytes', () => ({
+    runtime: 'bytes',
+    dispatch: async (request) => bytesResponse(new TextEncoder().encode(`${request.method} ${request.url} ${headerValue(request, 'accept')}`), { headers: [['x-app', 'yes']] }),
+    release: async () => undefined,
+    close: async () => undefined,
+  }));
+  t.teardown(() => runtime.close());
+  const lambda = await createLambda({ files: { 'index.js': new FileBlob({ data: '' }) }, handler: 'index.js', runtime: 'bytes' });
+  await runtime.activate(createDeployment({ app: 'lazy', hostnames: ['lazy.localhost'], output: { index: lambda }, routes: [{ src: '/.*', dest: '/index' }], env: {} }));
+  const request = lazyRequest({
+    method: 'GET',
+    url: { href: 'http://lazy.localhost/a?b=1', hostname: 'lazy.localhost', pathname: '/a', search: '?b=1' },
+    headers: () => [['accept', 'text/plain']],
+    hasBody: false,
+    body: () => (built.push('body'), new ReadableStream()),
+    signal: () => (built.push('signal'), new AbortController().signal),
+  });
+  const response = (await runtime.handle(request))!;
+  const parts = responseParts(response);
+  t.truthy(parts, 'the response was not built');
+  t.deepEqual(parts?.headers.map(([name]) => name), ['x-app', 'server', 'x-request-id']);
+  t.is(new TextDecoder().decode(parts?.bytes), 'GET http://lazy.localhost/a?b=1 text/plain');
+  t.deepEqual(built, [], 'nor was the request');
 });

@@ -28,7 +28,7 @@ function codecTransform(name: string, format: unknown, decompress: boolean): Tra
   async function run(step: CodecStep, controller: TransformStreamDefaultController<Uint8Array>): Promise<void> {
     let next: CodecStep | null = step;
     while (next) {
-      const outcome: HostOutcome<CodecOutput> = await host!.codec.apply(undefined, [next], { arguments: { copy: true }, result: { promise: true } });
+      const outcome: HostOutcome<CodecOutput> = await host!.codec(next);
       // Whatever zlib says, a stream that cannot go on is a TypeError to the app, as the standard has it.
       if (!outcome.ok) throw new TypeError(outcome.message);
       for (const chunk of outcome.value.chunks) controller.enqueue(chunk);

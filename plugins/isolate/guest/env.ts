@@ -19,7 +19,7 @@ export function createEnv(
     const raw: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
     for (const method of binding.methods) {
       raw[method] = async (...args) => {
-        const outcome = await bridge.callBinding.apply(undefined, [index, method, args], { arguments: { copy: true }, result: { promise: true } });
+        const outcome = await bridge.callBinding(index, method, args);
         if (!outcome.ok) throw hostError(outcome);
         return outcome.value;
       };

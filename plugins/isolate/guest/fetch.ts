@@ -59,7 +59,7 @@ export function createFetch(bridge: HostBridge): GuestFetch {
       });
     });
     try {
-      const outcome = await Promise.race([bridge.fetch.apply(undefined, [id, head], { arguments: { copy: true }, result: { promise: true } }), aborted]);
+      const outcome = await Promise.race([bridge.fetch(id, head), aborted]);
       if (!outcome.ok) throw hostError(outcome);
       return responseOf(bridge, outcome.value);
     } catch (error) {

@@ -12,7 +12,7 @@ export function hostBody(bridge: HostBridge, id: number): ReadableStream<Uint8Ar
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const outcome = await bridge.readBody.apply(undefined, [id], { result: { promise: true } });
+        const outcome = await bridge.readBody(id);
         if (!outcome.ok) controller.error(new TypeError(outcome.message));
         else if (outcome.value === null) controller.close();
         else controller.enqueue(outcome.value);

@@ -1,10 +1,13 @@
 // The bootstrap's entry: install() puts the web platform on the isolate's global and keeps the bridge in closures.
-import type { GuestApi, GuestModule, HostBridge, InstallConfig } from '../protocol.js';
+import type { GuestApi, GuestModule, HostBridge, HostLink, InstallConfig } from '../protocol.js';
 import { createDispatcher } from './dispatch.js';
+import { createEnter } from './entries.js';
 import { createEnv } from './env.js';
 import { createFetchListeners, FetchEvent } from './events.js';
 import { createFetch } from './fetch.js';
 import { platformGlobals } from './globals.js';
+import { createHostCaller } from './host-calls.js';
+import { createOutbox } from './outbox.js';
 import { createTimers } from './timers.js';
 
 /** Defines globals the way the web platform does: writable, configurable, not enumerable. */
@@ -14,8 +17,11 @@ function define(target: object, values: Record<string, unknown>): void {
   }
 }
 
-export const install: GuestModule['install'] = (bridge: HostBridge, config: InstallConfig, factories): GuestApi => {
+export const install: GuestModule['install'] = (link: HostLink, config: InstallConfig, factories): GuestApi => {
   const global = globalThis;
+  const outbox = createOutbox();
+  const caller = createHostCaller(link, outbox);
+  const bridge: HostBridge = { ...link, ...caller.calls, waitUntil: (seq, pending) => outbox.post(['waitUntil', seq, pending]) };
   const timers = createTimers(bridge, config.maxTimers);
   const listeners = createFetchListeners();
   const fetcher = createFetch(bridge);
@@ -37,12 +43,5 @@ export const install: GuestModule['install'] = (bridge: HostBridge, config: Inst
     if (!(name in global)) define(global, { [name]: value });
   }
   const dispatcher = createDispatcher(bridge, env, listeners);
-  return {
-    dispatch: dispatcher.dispatch,
-    pull: dispatcher.pull,
-    cancel: dispatcher.cancel,
-    pullUpload: fetcher.pullUpload,
-    cancelUpload: fetcher.cancelUpload,
-    fireTimer: timers.fire,
-  };
+  return { enter: createEnter({ outbox, dispatcher, fetcher, timers, caller }), drain: outbox.drain };
 };

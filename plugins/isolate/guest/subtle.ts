@@ -134,7 +134,7 @@ function hostError(outcome: Extract<HostOutcome<unknown>, { ok: false }>): Error
 
 async function call(method: SubtleMethod, args: unknown[]): Promise<unknown> {
   if (!bridge) throw new TypeError('crypto.subtle: the platform is not installed');
-  const outcome = await bridge.subtle.apply(undefined, [method, args], { arguments: { copy: true }, result: { promise: true } });
+  const outcome = await bridge.subtle(method, args);
   if (!outcome.ok) throw hostError(outcome);
   return outcome.value;
 }

@@ -70,7 +70,7 @@ class ChildServer {
     const runtime = new EdgeRuntime({
       logger: childLogger((line) => send({ t: 'log', line })),
       limits: message.limits,
-      executor: { mode: 'inline', spareIsolates: message.spareIsolates },
+      executor: { mode: 'inline', spareIsolates: message.spareIsolates, sameThread: message.sameThread },
       defaultPlugins: false,
     });
     runtime.use(this.link.plugin());

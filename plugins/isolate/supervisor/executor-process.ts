@@ -5,6 +5,7 @@ import type { Deployment } from '../../../core/deployment.js';
 import { ErrorCode, HangarError } from '../../../core/errors.js';
 import type { DispatchTarget } from '../../../core/executor.js';
 import { fileBytes } from '../../../core/files/stream.js';
+import type { ExecutorOptions } from '../../../core/options.js';
 import type { EdgeRuntime } from '../../../core/runtime.js';
 import { BindingsHost } from './bindings-host.js';
 import { BodyReceiver, BodySender, crashedBody, deliver } from './body-channel.js';
@@ -16,6 +17,8 @@ import { fromWire, toWire } from './wire-error.js';
 
 export interface ProcessSettings {
   spareIsolates: number;
+  /** ExecutorOptions.sameThread, for the child's executor. */
+  sameThread: ExecutorOptions['sameThread'];
   /** The guest bootstrap bundle, made once in the parent. */
   bootstrap(): Promise<string>;
 }
@@ -118,7 +121,7 @@ export class ExecutorProcess {
     child.on('error', (error) => this.runtime.logger.error({ err: error, slot: this.slot }, `executor process ${this.slot}: ${error.message}`));
     child.once('exit', (code, signal) => this.exited(live, code, signal));
     void this.settings.bootstrap().then(
-      (bootstrap) => this.send(live, { t: 'init', limits: { ...this.runtime.limits }, spareIsolates: this.settings.spareIsolates, bootstrap }),
+      (bootstrap) => this.send(live, { t: 'init', limits: { ...this.runtime.limits }, spareIsolates: this.settings.spareIsolates, sameThread: this.settings.sameThread, bootstrap }),
       (error: Error) => {
         failStart(error);
         child.kill('SIGKILL');

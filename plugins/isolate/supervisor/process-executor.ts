@@ -21,7 +21,7 @@ export class ProcessExecutor implements Executor {
     const options = host.options.executor ?? {};
     const count = Math.max(1, Math.floor(options.processes ?? DEFAULT_PROCESSES));
     const spareIsolates = spareCount(host);
-    this.processes = Array.from({ length: count }, (_, slot) => new ExecutorProcess(host, slot, { spareIsolates, bootstrap: bootstrapSource }));
+    this.processes = Array.from({ length: count }, (_, slot) => new ExecutorProcess(host, slot, { spareIsolates, sameThread: options.sameThread, bootstrap: bootstrapSource }));
   }
 
   /** Forks every child (at runtime start), so the first requests do not wait for one. */

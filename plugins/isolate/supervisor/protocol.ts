@@ -1,7 +1,7 @@
 // The messages between the process executor and its child processes, sent over IPC with V8 serialization.
 import type { AppBinding } from '../../../core/bindings.js';
 import type { ErrorCodeName } from '../../../core/errors.js';
-import type { Limits } from '../../../core/options.js';
+import type { ExecutorOptions, Limits } from '../../../core/options.js';
 import type { ReadyPart } from './body-channel.js';
 
 /** A HangarError as it crosses the process boundary. */
@@ -62,7 +62,7 @@ export type BodyMessage =
 
 export type ToChild =
   | { t: 'batch'; messages: ToChild[] }
-  | { t: 'init'; limits: Limits; spareIsolates: number; bootstrap: string }
+  | { t: 'init'; limits: Limits; spareIsolates: number; sameThread: ExecutorOptions['sameThread']; bootstrap: string }
   /** `key` is `<deployment id>\0<path>`; `active` is false for a deployment that no longer serves (a late request). */
   | { t: 'ship'; key: string; deployment: ShippedDeployment; lambda: ShippedLambda; active: boolean }
   | { t: 'release'; deploymentId: string }

@@ -161,3 +161,29 @@ shared(
   },
   { cacheValueBytes: 100 },
 );
+
+shared('ignoreSearch matches and deletes the responses of a URL whatever their query', async (t, caches) => {
+  const cache = caches('shop').default;
+  const other = await caches('shop').open('other');
+  await cache.put('https://shop.example/list?page=1', fresh('page 1'));
+  await cache.put('https://shop.example/list?page=2', fresh('page 2'));
+  await cache.put('https://shop.example/list', fresh('no query'));
+  await cache.put('https://shop.example/list/deeper?page=1', fresh('deeper'));
+  await other.put('https://shop.example/list?page=1', fresh('other cache'));
+  t.is(await cache.match('https://shop.example/list?page=3'), undefined, 'without ignoreSearch the query counts');
+  t.is(await (await cache.match('https://shop.example/list?page=2', { ignoreSearch: true }))?.text(), 'page 2', 'the exact URL first');
+  t.is(await (await cache.match('https://shop.example/list?page=3', { ignoreSearch: true }))?.text(), 'no query');
+  t.is(await (await cache.match('https://shop.example/list/deeper', { ignoreSearch: true }))?.text(), 'deeper');
+  t.is(await cache.match('https://shop.example/lis?page=1', { ignoreSearch: true }), undefined);
+  t.is(await caches('blog').default.match('https://shop.example/list?page=1', { ignoreSearch: true }), undefined, 'apps never share');
+
+  t.true(await cache.delete('https://shop.example/list?anything', { ignoreSearch: true }));
+  for (const url of ['https://shop.example/list?page=1', 'https://shop.example/list?page=2', 'https://shop.example/list']) t.is(await cache.match(url), undefined);
+  t.is(await cache.match('https://shop.example/list?page=1', { ignoreSearch: true }), undefined);
+  t.is(await (await cache.match('https://shop.example/list/deeper?page=1'))?.text(), 'deeper', 'another path is untouched');
+  t.is(await (await other.match('https://shop.example/list?page=1'))?.text(), 'other cache', 'another cache is untouched');
+  t.false(await cache.delete('https://shop.example/list', { ignoreSearch: true }));
+  // A query stored again after the delete is found again.
+  await cache.put('https://shop.example/list?page=1', fresh('page 1 again'));
+  t.is(await (await cache.match('https://shop.example/list', { ignoreSearch: true }))?.text(), 'page 1 again');
+});

@@ -1,5 +1,6 @@
 // When Redis goes away mid-run the cache answers misses (and logs), and it recovers by itself when Redis is back.
 import test from 'ava';
+import { createClient } from '@keyv/redis';
 import { cacheRuntime, eventually, OwnRedis } from './helpers.js';
 
 test('a Redis outage reads as a miss with an error logged, and the cache recovers without a restart', async (t) => {
@@ -33,4 +34,35 @@ test('a Redis outage reads as a miss with an error logged, and the cache recover
   t.true(await cache.set('p', 'v', { tags: ['t'] }));
   t.deepEqual(await cache.purgeTag('t'), ['p'], 'scripts are loaded again into the restarted Redis');
   t.true(await eventually(() => logs.lines.some((line) => line.level === 30 && /answers again/.test(line.msg))));
+});
+
+test('after Redis comes back, two nodes greet again and keep each other’s in-process copies exact', async (t) => {
+  const redis = await OwnRedis.start(t);
+  const a = cacheRuntime(t, redis.url).plugin.tenantCache('shop');
+  const b = cacheRuntime(t, redis.url).plugin.tenantCache('shop');
+  t.true(await a.set('k', 'v1'));
+  t.is(await b.getString('k'), 'v1');
+
+  await redis.stop();
+  t.true(await eventually(async () => (await b.getString('k')) === null, 1_000));
+  await redis.resume();
+  t.true(await eventually(() => a.set('k', 'v2')));
+  // B's layer comes back on once every node confirmed its greeting: a change made behind Hangar's back then goes unseen.
+  const raw = createClient({ url: redis.url });
+  await raw.connect();
+  t.teardown(() => raw.destroy());
+  const [stored] = await raw.keys('*k4:shop:k');
+  const v2 = (await raw.get(stored!))!;
+  const layered = async () => {
+    await raw.set(stored!, v2);
+    const read = await b.getString('k');
+    await raw.set(stored!, v2.replace('v2', 'behind'));
+    return read === 'v2' && (await b.getString('k')) === 'v2';
+  };
+  t.true(await eventually(layered), 'B answers from its in-process layer again');
+  // ...and every write through Hangar still reaches it before it resolves.
+  t.true(await a.set('k', 'v3'));
+  t.is(await b.getString('k'), 'v3');
+  t.true(await a.del('k'));
+  t.is(await b.getString('k'), null);
 });

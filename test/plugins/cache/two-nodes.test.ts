@@ -83,17 +83,54 @@ test('a write waits for the other nodes to confirm, and logs when one does not i
   const node = cacheRuntime(t, url, { plugin: { ackTimeoutMs: 300 } });
   const cache = node.plugin.tenantCache('shop');
   t.true(await cache.set('warm', 'up'));
-  // A listener on the invalidation channel that never acknowledges, as a stuck node would be.
+  // A node that greets like every node does on start-up, then never acknowledges anything, as a stuck node would.
   const prefix = decodeURIComponent(new URL(url).searchParams.get('prefix')!);
   const silent = createClient({ url: SHARED_REDIS });
   await silent.connect();
   t.teardown(() => silent.close());
   const heard: string[] = [];
+  const publisher = silent.duplicate();
+  await publisher.connect();
+  t.teardown(() => publisher.close());
   await silent.subscribe(`${prefix}cache::bus`, (message) => heard.push(message));
+  t.is(await publisher.publish(`${prefix}cache::bus`, 'silent 1 hello'), 2);
+  await sleep(100);
   const started = Date.now();
   t.true(await cache.set('k', 'v'));
   t.true(Date.now() - started >= 290, 'the write waited for the silent node');
-  t.is(heard.length, 1);
-  t.regex(heard[0]!, /cache::k4:shop:k/);
+  const invalidations = heard.filter((message) => !message.endsWith(' hello'));
+  t.is(invalidations.length, 1);
+  t.regex(invalidations[0]!, /cache::k4:shop:k/);
   t.true(node.logs.lines.some((line) => line.level === 40 && /not every node confirmed/.test(line.msg)));
+});
+
+test('a node that found itself alone writes without publishing, and publishes again once another node starts', async (t) => {
+  const url = redisUrl(t);
+  const a = cacheRuntime(t, url).plugin.tenantCache('shop');
+  t.true(await a.set('k', 'v1'));
+  t.true(await a.set('k', 'v2'));
+  t.true(await a.set('gone', 'x'));
+  // B starts after A stopped publishing: its greeting must reach A before B keeps any copy.
+  const late = cacheRuntime(t, url);
+  const b = late.plugin.tenantCache('shop');
+  t.is(await b.getString('k'), 'v2');
+  t.is(await b.getString('gone'), 'x');
+  t.true(await a.set('k', 'v3'));
+  t.is(await b.getString('k'), 'v3', 'B dropped its copy before the write resolved');
+  t.true(await a.set('lock', 'a', { onlyIfEmpty: true }));
+  t.is(await b.getString('lock'), 'a');
+  t.true(await a.del('gone'));
+  t.is(await b.getString('gone'), null);
+  // Once B is gone, A finds itself alone again and keeps working.
+  await late.runtime.close();
+  t.true(await a.set('k', 'v4'));
+  t.true(await a.set('k', 'v5'));
+  t.is(await a.getString('k'), 'v5');
+  t.false(await a.set('lock', 'again', { onlyIfEmpty: true }));
+  t.true(await a.del('lock'));
+  t.true(await a.set('lock', 'again', { onlyIfEmpty: true }));
+  // Bare SET NX is as atomic as the script: one of many racing writers wins, and its value is the one kept.
+  const wins = await Promise.all(Array.from({ length: 8 }, (_, i) => a.set('race', `w${i}`, { onlyIfEmpty: true })));
+  t.is(wins.filter(Boolean).length, 1);
+  t.is(await a.getString('race'), `w${wins.indexOf(true)}`);
 });
