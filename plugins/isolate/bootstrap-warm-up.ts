@@ -12,13 +12,14 @@ const APP = 'hangar-warm-up';
 let warmed: Promise<void> | undefined;
 const TIMEOUT_MS = 5_000;
 
-/** Touches what nearly every app touches: URL parsing, headers, a request body, a Response. */
+/** Touches what nearly every app touches: URL parsing, headers, a request body, a Response; and a URLPattern. */
 const WARM_UP_APP = `
   addEventListener('fetch', (event) => event.respondWith((async () => {
     const url = new URL(event.request.url);
     const body = await event.request.text();
     const headers = new Headers(event.request.headers);
     headers.set('x-path', url.pathname);
+    headers.set('x-match', String(new URLPattern({ pathname: '/a/:b' }).test(url)));
     return new Response(JSON.stringify({ q: url.searchParams.get('q'), body }), { status: 200, headers });
   })()));`;
 

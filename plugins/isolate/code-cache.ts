@@ -17,3 +17,14 @@ export async function compileCached(isolate: ivm.Isolate, code: string, filename
   slot.cache = script.cachedData;
   return script;
 }
+
+/** The same, synchronously: for a host callback the isolate is waiting on (bootstrap.ts: runChunk). */
+export function compileCachedSync(isolate: ivm.Isolate, code: string, filename: string, slot: CodeCacheSlot): ivm.Script {
+  if (slot.cache) {
+    const script = isolate.compileScriptSync(code, { filename, cachedData: slot.cache }) as CompiledScript;
+    if (!script.cachedDataRejected) return script;
+  }
+  const script = isolate.compileScriptSync(code, { filename, produceCachedData: true }) as CompiledScript;
+  slot.cache = script.cachedData;
+  return script;
+}

@@ -1,6 +1,6 @@
 // A new isolate with the guest bootstrap run and install() not yet called: what every app's isolate starts from.
 import ivm from 'isolated-vm';
-import { compileBootstrap } from './bootstrap.js';
+import { compileBootstrap, runChunk } from './bootstrap.js';
 import { idnaData } from './lazy-idna-table.js';
 
 export type CatastropheHandler = (message: string) => void;
@@ -26,7 +26,9 @@ export class GuestIsolate {
       const bootstrap = await compileBootstrap(guest.isolate);
       const started = Date.now();
       const boot = (await bootstrap.run(context, { reference: true, timeout: timeoutMs })) as ivm.Reference;
-      const install = (await boot.apply(undefined, [await idnaData()], {
+      // The guest calls it, synchronously, the first time its app uses a chunk (guest/lazy-chunk.ts).
+      const loadChunk = new ivm.Reference((name: unknown) => runChunk(guest.isolate, context, name));
+      const install = (await boot.apply(undefined, [await idnaData(), loadChunk], {
         result: { reference: true },
         timeout: Math.max(1, timeoutMs - (Date.now() - started)),
       })) as ivm.Reference;

@@ -1,4 +1,4 @@
-// tr46 in the bootstrap: ASCII hosts skip UTS46 processing, and its IDNA data stays on the host until a host needs it.
+// tr46 in the bootstrap's URL chunk: ASCII hosts skip UTS46 processing, and its IDNA data stays on the host until a host needs it.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -7,8 +7,8 @@ import ivm from 'isolated-vm';
 
 const INDEX = /[\\/]tr46[\\/]index\.js$/;
 const DATA = /[\\/]tr46[\\/]lib[\\/](mappingTable\.json|regexes\.js)$/;
-/** The bootstrap wrapper's local that loads a tr46 data module by file name (see IDNA_LOADER). */
-const LOAD = '__hangar_idna__';
+/** The bootstrap wrapper's local that loads a tr46 data module by file name (withIdnaLoader). */
+export const IDNA_LOADER = '__hangar_idna__';
 
 /**
  * The URL standard's "domain to ASCII" says that when beStrict is false, the domain is ASCII, and no label starts
@@ -33,7 +33,7 @@ const LAZY_MODULE = (file: string) => `
   var full;
   module.exports = new Proxy([], {
     get: function (target, key) {
-      if (!full) full = ${LOAD}(${JSON.stringify(file)});
+      if (!full) full = ${IDNA_LOADER}(${JSON.stringify(file)});
       var value = full[key];
       return typeof value === 'function' ? value.bind(full) : value;
     },
@@ -41,7 +41,7 @@ const LAZY_MODULE = (file: string) => `
 
 /** Wraps the bundle: binds the loader the data modules call to the host's ExternalCopy of their data. */
 export function withIdnaLoader(bundle: string): string {
-  return `var ${LOAD} = (function (copy) {
+  return `var ${IDNA_LOADER} = (function (copy) {
   var data;
   return function (file) {
     data = data || JSON.parse(copy.copy());

@@ -37,7 +37,6 @@ export function platformGlobals(bridge: HostBridge, config: InstallConfig, timer
   useDetacher((buffer) => (new bridge.ExternalCopy(buffer, { transferOut: true }) as unknown as { release(): void }).release());
 
   const interfaces: Record<string, Function> = {
-    ...streams,
     AbortController,
     AbortSignal,
     Blob,
@@ -59,14 +58,14 @@ export function platformGlobals(bridge: HostBridge, config: InstallConfig, timer
     TextDecoderStream,
     TextEncoder,
     TextEncoderStream,
-    URL,
-    URLPattern,
-    URLSearchParams,
   };
   refuseToClone(Object.values(interfaces).filter((constructor) => !SERIALIZABLE.has(constructor)).map((constructor) => constructor.prototype as object));
+  // Loaded on first use (lazy-chunk.ts): reading their prototypes here would load them; they refuse cloning as they load.
+  const lazyInterfaces: Record<string, Function> = { ...streams, URL, URLPattern, URLSearchParams };
 
   return {
     ...interfaces,
+    ...lazyInterfaces,
     atob,
     btoa,
     console: createConsole(bridge),
