@@ -56,4 +56,6 @@ function listen(app: express.Express): Promise<number> {
 if (process.send) {
   const name = process.argv[2] as Contender;
   process.send({ port: await CONTENDERS[name]() });
+  // bench/profile.ts asks for a clean exit, which is when V8 writes a --cpu-prof profile.
+  process.on('message', (message) => message === 'stop' && process.exit(0));
 }
