@@ -76,6 +76,11 @@ export interface ExecutorOptions {
    * it off.
    */
   sameThread?: boolean | SameThreadOptions;
+  /**
+   * Process mode: a child that has not answered the parent's ping for this long is hung (its main thread blocked)
+   * and is killed, failing its requests with 502 E_EXECUTOR_CRASHED, and restarted, ms. Default: 10,000.
+   */
+  livenessMs?: number;
 }
 
 export interface SameThreadOptions {

@@ -49,6 +49,9 @@ class ChildServer {
       case 'release':
         this.release(message.deploymentId);
         return;
+      case 'ping':
+        outbox.sendNow({ t: 'pong' });
+        return;
       case 'request':
         void this.serve(message);
         return;

@@ -19,6 +19,8 @@ export interface ProcessSettings {
   spareIsolates: number;
   /** ExecutorOptions.sameThread, for the child's executor. */
   sameThread: ExecutorOptions['sameThread'];
+  /** ExecutorOptions.livenessMs: how long a child may leave a ping unanswered before it counts as hung. */
+  livenessMs: number;
   /** The guest bootstrap bundle, made once in the parent. */
   bootstrap(): Promise<string>;
 }
@@ -49,6 +51,10 @@ interface Live {
   exchanges: Map<number, Exchange>;
   /** Set once the child is being replaced: it finishes its requests, then it is stopped. */
   retiring?: NodeJS.Timeout;
+  /** Pings the child while it is ready; see watch(). */
+  pinger?: NodeJS.Timeout;
+  /** When the child last answered a ping (or became ready). */
+  answeredAt: number;
 }
 
 /** A child that dies within this long of being ready counts toward a crash loop, and restarts back off. */
@@ -115,7 +121,7 @@ export class ExecutorProcess {
       (message) => child.connected && child.send(message),
       (error) => this.runtime.logger.error({ err: error, slot: this.slot }, `executor process ${this.slot}: a message could not be sent`),
     );
-    const live: Live = { child, outbox, ready, markReady, failStart, shipped: new Map(), deployments: new Map(), exchanges: new Map() };
+    const live: Live = { child, outbox, ready, markReady, failStart, shipped: new Map(), deployments: new Map(), exchanges: new Map(), answeredAt: Date.now() };
     this.lives.add(live);
     child.on('message', (message: ToParent) => this.receive(live, message));
     child.on('error', (error) => this.runtime.logger.error({ err: error, slot: this.slot }, `executor process ${this.slot}: ${error.message}`));
@@ -188,8 +194,12 @@ export class ExecutorProcess {
       case 'ready':
         live.readyAt = Date.now();
         live.markReady();
+        this.watch(live);
         // Until now the child kept this process alive, for whoever waits for it to be ready.
         if (!live.exchanges.size) this.idle(live);
+        return;
+      case 'pong':
+        live.answeredAt = Date.now();
         return;
       case 'head':
         return this.head(live, message);
@@ -287,6 +297,7 @@ export class ExecutorProcess {
   private exited(live: Live, code: number | null, signal: NodeJS.Signals | null): void {
     this.lives.delete(live);
     clearTimeout(live.retiring);
+    clearInterval(live.pinger);
     live.failStart(new Error(`it exited (${signal ?? `code ${code}`}) before it was ready`));
     const failed = live.exchanges.size;
     for (const [id, exchange] of live.exchanges) {
@@ -327,6 +338,32 @@ export class ExecutorProcess {
     live.retiring = setTimeout(() => live.child.kill('SIGKILL'), this.runtime.limits.wallMs);
     live.retiring.unref();
     if (!live.exchanges.size) live.child.kill('SIGTERM');
+  }
+
+  /**
+   * A crash ends a child, but a hang does not: a main thread blocked for good (a deadlock in V8 or isolated-vm, a
+   * guest holding its isolate's lock forever) would keep its requests waiting to their wall limit, and every later
+   * one too. So the parent pings; a child silent for `livenessMs` is killed, and exited() fails its requests with 502
+   * and starts a new one. Pings go four times per period, so a late answer is not mistaken for none.
+   */
+  private watch(live: Live): void {
+    const { livenessMs } = this.settings;
+    live.answeredAt = Date.now();
+    live.pinger = setInterval(() => {
+      const silentMs = Date.now() - live.answeredAt;
+      if (silentMs < livenessMs) return this.send(live, { t: 'ping' });
+      clearInterval(live.pinger);
+      this.runtime.log({
+        level: 'error',
+        message: `executor process ${this.slot} (pid ${live.child.pid}) answered no ping for ${silentMs} ms; it is hung and is killed`,
+        code: ErrorCode.EXECUTOR_CRASHED,
+        slot: this.slot,
+        pid: live.child.pid,
+        inFlight: live.exchanges.size,
+      });
+      live.child.kill('SIGKILL');
+    }, livenessMs / 4);
+    live.pinger.unref();
   }
 
   private crashed(app: string): HangarError {

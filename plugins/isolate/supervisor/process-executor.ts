@@ -9,6 +9,7 @@ import { ExecutorProcess } from './executor-process.js';
 import { shardOf } from './shard.js';
 
 const DEFAULT_PROCESSES = 2;
+const DEFAULT_LIVENESS_MS = 10_000;
 /** Released deployment ids remembered, so a request routed just before a switch does not revive one. */
 const RELEASED_MEMORY = 10_000;
 
@@ -21,7 +22,11 @@ export class ProcessExecutor implements Executor {
     const options = host.options.executor ?? {};
     const count = Math.max(1, Math.floor(options.processes ?? DEFAULT_PROCESSES));
     const spareIsolates = spareCount(host);
-    this.processes = Array.from({ length: count }, (_, slot) => new ExecutorProcess(host, slot, { spareIsolates, sameThread: options.sameThread, bootstrap: bootstrapSource }));
+    const livenessMs = Math.max(100, options.livenessMs ?? DEFAULT_LIVENESS_MS);
+    this.processes = Array.from(
+      { length: count },
+      (_, slot) => new ExecutorProcess(host, slot, { spareIsolates, sameThread: options.sameThread, livenessMs, bootstrap: bootstrapSource }),
+    );
   }
 
   /** Forks every child (at runtime start), so the first requests do not wait for one. */

@@ -66,6 +66,8 @@ export type ToChild =
   /** `key` is `<deployment id>\0<path>`; `active` is false for a deployment that no longer serves (a late request). */
   | { t: 'ship'; key: string; deployment: ShippedDeployment; lambda: ShippedLambda; active: boolean }
   | { t: 'release'; deploymentId: string }
+  /** The parent asks whether the child's event loop still turns (ExecutorOptions.livenessMs). */
+  | { t: 'ping' }
   | RequestMessage
   | BodyMessage
   | { t: 'bindings-answer'; call: number; ok: true; handle: number; bindings: ShippedBinding[] }
@@ -76,6 +78,7 @@ export type ToChild =
 export type ToParent =
   | { t: 'batch'; messages: ToParent[] }
   | { t: 'ready' }
+  | { t: 'pong' }
   | { t: 'head'; id: number; status: number; statusText: string; headers: [string, string][]; body: ReadyPart | null }
   | { t: 'failed'; id: number; error: WireError }
   | BodyMessage

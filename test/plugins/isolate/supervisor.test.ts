@@ -94,6 +94,30 @@ for (const how of ['SIGKILL', 'process.abort()'] as const) {
   });
 }
 
+test.serial('a hung child (it answers no ping) is killed: its request gets 502, and the tenant answers again from a new child', async (t) => {
+  const runtime = quietRuntime({ executor: { mode: 'process', processes: 1, spareIsolates: 0, livenessMs: 400 }, limits: { wallMs: 20_000 } }).use(new IsolatePlugin());
+  t.teardown(() => runtime.close());
+  const records: LogRecord[] = [];
+  runtime.hooks.log.tap('test', (record) => void records.push(record));
+  const executor = runtime.hooks.executor.call(new Lambda({ files: {}, handler: 'index.js', runtime: 'edge' })) as ProcessExecutor;
+  const url = await deployScript(runtime, 'frozen', SLOW_APP);
+  t.is(await (await get(runtime, `${url}/`)).text(), 'ok');
+  const frozenPid = executor.pidOf('frozen')!;
+  // SIGSTOP freezes the child whole, as a main thread blocked for good would: it neither answers nor exits.
+  process.kill(frozenPid, 'SIGSTOP');
+  const started = performance.now();
+  const stuck = await get(runtime, `${url}/`);
+  const waitedMs = performance.now() - started;
+  t.is(stuck.status, 502);
+  t.is(((await stuck.json()) as { error: { code: string } }).error.code, 'E_EXECUTOR_CRASHED');
+  t.true(waitedMs < 5_000, `answered after ${Math.round(waitedMs)} ms, not at the 20 s wall limit`);
+  t.true(records.some((record) => /answered no ping for \d+ ms; it is hung/.test(record.message)));
+  await waitFor(() => !alive(frozenPid), 'the hung process to be gone');
+  const again = await get(runtime, `${url}/`);
+  t.is(await again.text(), 'ok');
+  t.not(executor.pidOf('frozen'), frozenPid);
+});
+
 test.serial('a child that logs a catastrophic error is replaced: its requests finish there, new ones go to a new child', async (t) => {
   const { runtime, executor } = await crashing;
   const url = await deployScript(
