@@ -25,7 +25,7 @@ import type { IsolateLimits } from './limits.js';
 import type { IsolateEvents } from './pool.js';
 import type { ChunkOutcome, DispatchResult, EntryOp, GuestLogLevel, InstallConfig, RequestHead } from './protocol.js';
 import { RequestScope } from './request-scope.js';
-import { SAME_THREAD_DEFAULTS, SameThread, type SameThreadPolicy } from './same-thread.js';
+import { SAME_THREAD_DEFAULTS, SameThread } from './same-thread.js';
 import type { SpareIsolates } from './spare-isolates.js';
 import { mapStack } from './stack-map.js';
 
@@ -38,8 +38,11 @@ export interface AppIsolateOptions {
   spares?: SpareIsolates;
   /** Told when each request finishes (the pool's idle teardown and heap recycling). */
   events?: IsolateEvents;
-  /** When entries may run on the main thread (same-thread.ts); defaults when absent. */
-  sameThread?: SameThreadPolicy;
+  /**
+   * The app Lambda's same-thread record (same-thread.ts), shared by its isolates and outliving each; a record of
+   * its own, with the default policy, when absent.
+   */
+  sameThread?: SameThread;
 }
 
 /** Entries a request waits on, which report their own failure. */
@@ -103,7 +106,7 @@ export class AppIsolate {
     this.options = options;
     this.app = options.deployment.app;
     this.bodies = new HostBodies(this.app, options.limits.bodyBytes);
-    this.sameThread = new SameThread(options.sameThread ?? SAME_THREAD_DEFAULTS);
+    this.sameThread = options.sameThread ?? new SameThread(SAME_THREAD_DEFAULTS);
     this.timers = new HostTimers(options.limits.maxTimers, (id) => this.fireTimer(id));
     this.meter = new CpuMeter(() => base.isolate.cpuTime, options.limits.cpuMs, this.app, {
       over: (error, burning) => {

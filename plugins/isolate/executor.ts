@@ -10,7 +10,7 @@ import { warmBootstrap } from './bootstrap-warm-up.js';
 import { Deadline } from './deadline.js';
 import { limitsFor } from './limits.js';
 import { IsolatePool, type IsolateStats } from './pool.js';
-import { sameThreadPolicy } from './same-thread.js';
+import { SameThread, sameThreadPolicy } from './same-thread.js';
 import { sparesFor, type SpareIsolates } from './spare-isolates.js';
 
 export class IsolateExecutor implements Executor {
@@ -19,15 +19,30 @@ export class IsolateExecutor implements Executor {
   private readonly spares: SpareIsolates;
   /** Each Lambda's wall-time limit, worked out on its first request rather than on every one. */
   private readonly wallMs = new WeakMap<Lambda, number>();
+  /** Each app Lambda's same-thread record, kept while its deployment is, whichever isolates come and go. */
+  private readonly sameThreads = new WeakMap<Lambda, SameThread>();
 
   constructor(private readonly host: EdgeRuntime) {
     this.spares = sparesFor(host);
     const { limits } = host;
-    const sameThread = sameThreadPolicy(host.options.executor?.sameThread);
+    const policy = sameThreadPolicy(host.options.executor?.sameThread);
+    const sameThreadOf = (lambda: Lambda) => {
+      let record = this.sameThreads.get(lambda);
+      if (!record) this.sameThreads.set(lambda, (record = new SameThread(policy)));
+      return record;
+    };
     this.pool = new IsolatePool(
       (target, deadline, events) =>
         AppIsolate.create(
-          { runtime: host, deployment: target.deployment, lambda: target.lambda, limits: limitsFor(limits, target.deployment, target.lambda), spares: this.spares, events, sameThread },
+          {
+            runtime: host,
+            deployment: target.deployment,
+            lambda: target.lambda,
+            limits: limitsFor(limits, target.deployment, target.lambda),
+            spares: this.spares,
+            events,
+            sameThread: sameThreadOf(target.lambda),
+          },
           deadline,
         ),
       {

@@ -111,7 +111,6 @@ export class GuestEntries {
     const { host } = this;
     if (!host.alive()) return;
     const options = op === 'settle' ? {} : COPY_ARGUMENTS;
-    const cpuBefore = host.isolate.cpuTime;
     if (op !== 'dispatch') host.resuming();
     if (this.busy === 0 && host.sameThread.eligible) {
       // The host's event loop waits for this: bounded by the CPU limit as well as the time left.
@@ -121,19 +120,25 @@ export class GuestEntries {
         host.refs.enter.applySync(undefined, [op, ...args], { ...options, timeout: cpuBound ? host.cpuMs : deadline.remaining() });
       } catch (error) {
         host.entryFailed(op, error, deadline, cpuBound);
+        // Stopped at its limit, the entry held the host's event loop for all of it.
+        if (!host.alive()) host.sameThread.banish();
       }
-      ranOnMainThread(performance.now() - started);
-      this.afterEntry(cpuBefore);
+      // On the main thread, the wall time is what the host waited, whether the guest computed or blocked.
+      const wallMs = performance.now() - started;
+      ranOnMainThread(wallMs);
+      this.afterEntry(wallMs);
       return;
     }
     // The entries already queued on the isolate's thread, and those queued while this one waits, share the CPU
     // time it sees: it is charged its share, as the CPU meter does.
+    const cpuBefore = host.isolate.cpuTime;
     const sharing = this.busy - this.asyncStarted;
     this.busy++;
     this.asyncStarted++;
     const done = () => {
       this.busy--;
-      this.afterEntry(cpuBefore, sharing + this.asyncStarted);
+      // A disposed isolate has no CPU time to read, and nothing left to drain.
+      if (host.alive()) this.afterEntry(cpuMs(host.isolate.cpuTime - cpuBefore) / (sharing + this.asyncStarted));
     };
     const failed = (error: unknown) => {
       host.entryFailed(op, error, deadline, false);
@@ -147,11 +152,11 @@ export class GuestEntries {
     }
   }
 
-  /** Records what the entry cost (`sharing`: entries whose CPU time it saw, itself included) and drains the outbox. */
-  private afterEntry(cpuBefore: bigint, sharing = 1): void {
+  /** Records what the entry cost (SameThread.ran) and drains the outbox. */
+  private afterEntry(costMs: number): void {
     if (!this.host.alive()) return;
     this.undrained = true;
-    this.host.sameThread.ran(cpuMs(this.host.isolate.cpuTime - cpuBefore) / sharing);
+    this.host.sameThread.ran(costMs);
     this.flush();
   }
 

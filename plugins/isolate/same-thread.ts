@@ -75,6 +75,8 @@ function mainHostShare(): number {
 const MAX_STREAK = 1 << 20;
 
 /**
+ * One record per app Lambda of a deployment, shared by its isolates and kept when one is replaced.
+ *
  * A synchronous entry runs the guest on the host's main thread: no thread wake-ups, but the host's event loop waits
  * for it. So an isolate earns it: it starts asynchronous and is promoted after `promoteAfter` quick entries in a
  * row. Promoted, its slow entries (a garbage collection, a heavier request) draw on a budget that refills at
@@ -90,15 +92,17 @@ export class SameThread {
   private refilledAt = performance.now();
   /** The main thread was found saturated: entries stay on the isolate's thread until it has room again. */
   private offloaded = false;
-  /** Times this isolate was demoted. */
+  /** Times this app was demoted. */
   demotions = 0;
+  /** An entry on the main thread had to be stopped (a runaway): the app never goes back there. */
+  private banished = false;
 
   constructor(private readonly policy: SameThreadPolicy) {
     this.needed = policy.promoteAfter;
     this.budgetMs = policy.slowBudgetMs;
   }
 
-  /** Whether the isolate is promoted: its entries may run on the main thread. */
+  /** Whether the app is promoted: its entries may run on the main thread. */
   get promotedNow(): boolean {
     return this.promoted;
   }
@@ -116,9 +120,20 @@ export class SameThread {
     return !this.offloaded;
   }
 
-  /** Records an entry's CPU time. */
+  /**
+   * A synchronous entry hit its CPU or wall limit and was terminated: it held the main thread for that whole limit.
+   * Its isolate is replaced, but the record is the app's, so the new isolate cannot earn its way back and do it
+   * again: an app that ran away on the main thread stays off it for good (this deployment).
+   */
+  banish(): void {
+    if (!this.banished && this.promoted) this.demotions++;
+    this.banished = true;
+    this.promoted = false;
+  }
+
+  /** Records an entry's cost: its wall time on the main thread, its CPU time (or share of it) on the isolate's. */
   ran(cpuMs: number): void {
-    if (!this.policy.enabled) return;
+    if (!this.policy.enabled || this.banished) return;
     if (cpuMs <= this.policy.quickMs) {
       if (!this.promoted && ++this.streak >= this.needed) this.promoted = true;
       return;

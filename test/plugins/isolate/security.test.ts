@@ -1,6 +1,8 @@
 import test from 'ava';
 import type { LogRecord } from '../../../core/context.js';
 import type { EdgeRuntime } from '../../../core/runtime.js';
+import { IsolatePlugin } from '../../../plugins/isolate/index.js';
+import { quietRuntime } from '../../helpers/kernel.js';
 import { deployScript, isolateRuntime, moduleScript } from './helpers.js';
 import { countingApp as app, errorOf, json, text } from './runaway-apps.js';
 
@@ -325,3 +327,43 @@ test.serial('Atomics.wait cannot stall past the limits: the request fails, the i
   t.is(await text(runtime, base), '1');
 });
 
+
+test.serial('a tenant cannot keep stalling the host: a runaway on the main thread keeps its app off it, across new isolates', async (t) => {
+  const plugin = new IsolatePlugin();
+  const runtime = quietRuntime({ executor: { sameThread: { promoteAfter: 4, slowBudgetMs: 1_000 } }, limits: { cpuMs: 300, wallMs: 3_000 } }).use(plugin);
+  t.teardown(() => runtime.close());
+  // Quick answers earn the main thread; then it spins, or blocks without using CPU, until its limit stops it.
+  const attacker = await deployScript(
+    runtime,
+    'alternator',
+    moduleScript(`{
+      fetch(request) {
+        const path = new URL(request.url).pathname;
+        if (path === '/spin') while (true);
+        if (path === '/block') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000);
+        return new Response('ok');
+      },
+    }`),
+  );
+  const onMainThread = async () => (await plugin.stats()).some((isolate) => isolate.app === 'alternator' && isolate.sameThread);
+  const stalls: number[] = [];
+  for (const attack of ['/spin', '/block', '/spin', '/block']) {
+    for (let i = 0; i < 12; i++) t.is(await (await runtime.fetch(new Request(attacker))).text(), 'ok');
+    // The longest the host's event loop could not turn during the attack: a stall is an attack on the main thread.
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 5);
+    const stopped = await runtime.fetch(new Request(`${attacker}${attack}`, json));
+    // One more tick, so a stall that ended with the answer is measured.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clearInterval(ticker);
+    t.true(stopped.status === 503 || stopped.status === 504, `status ${stopped.status}`);
+    if (longestGap >= 200) stalls.push(Math.round(longestGap));
+  }
+  t.false(await onMainThread(), 'the app was not promoted again');
+  t.true(stalls.length <= 1, `the host's event loop was held by ${stalls.length} attacks: ${stalls.join(', ')} ms`);
+});
