@@ -46,7 +46,7 @@ test('after Redis comes back, two nodes greet again and keep each other’s in-p
   await redis.stop();
   t.true(await eventually(async () => (await b.getString('k')) === null, 1_000));
   await redis.resume();
-  t.true(await eventually(() => a.set('k', 'v2')));
+  t.true(await eventually(() => a.set('k', 'v2'), 15_000));
   // B's layer comes back on once every node confirmed its greeting: a change made behind Hangar's back then goes unseen.
   const raw = createClient({ url: redis.url });
   await raw.connect();
@@ -59,7 +59,8 @@ test('after Redis comes back, two nodes greet again and keep each other’s in-p
     await raw.set(stored!, v2.replace('v2', 'behind'));
     return read === 'v2' && (await b.getString('k')) === 'v2';
   };
-  t.true(await eventually(layered), 'B answers from its in-process layer again');
+  // Both clients reconnect with backoff (up to 2 s each) before the greetings go round: a busy machine takes a while.
+  t.true(await eventually(layered, 15_000), 'B answers from its in-process layer again');
   // ...and every write through Hangar still reaches it before it resolves.
   t.true(await a.set('k', 'v3'));
   t.is(await b.getString('k'), 'v3');
