@@ -1,4 +1,5 @@
-// RequestContext: what travels with one request through the hooks, the router and the executor.
+// RequestContext: what travels with one request through the hooks, the router and the executor; and the kernel's.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Deployment } from './deployment.js';
 
@@ -24,4 +25,44 @@ export interface LogRecord {
   app?: string;
   requestId?: string;
   [key: string]: unknown;
+}
+
+/** Where a request's context sends what outlives the request: its logger's parent and its background work. */
+export interface ContextOwner {
+  readonly logger: Logger;
+  /** Keeps `work` (already guarded against rejection) alive until it settles; close() waits for it. */
+  keepAlive(work: Promise<unknown>): void;
+}
+
+/**
+ * The kernel's RequestContext. A class, so a request allocates one small object: the logger (a pino child, a
+ * measurable share of a request's time) and the signal (an adapter's lazy request builds it, and a close listener,
+ * only then) are made when first read.
+ */
+export class KernelContext implements RequestContext {
+  readonly receivedAt = performance.now();
+  deployment?: Deployment;
+  private childLogger?: Logger;
+
+  constructor(
+    private readonly owner: ContextOwner,
+    private readonly request: Request,
+    readonly requestId: string = randomUUID(),
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
+
+  get logger(): Logger {
+    return (this.childLogger ??= this.owner.logger.child(this.deployment ? { requestId: this.requestId, app: this.deployment.app } : { requestId: this.requestId }));
+  }
+
+  set logger(value: Logger) {
+    this.childLogger = value;
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    this.owner.keepAlive(promise.catch((error: unknown) => this.owner.logger.warn({ requestId: this.requestId, err: error }, 'waitUntil work failed')));
+  }
 }

@@ -229,20 +229,21 @@ function frozen(result: RouteResult): RouteResult {
  * Routes one request path. The deployment's routes run first (before `{ handle: 'filesystem' }`, the filesystem,
  * then the rest, and the `error` phase on a miss); a path a builder serves then runs through that builder's routes.
  * `search` is the request's query string, which dest queries join and proxies keep. The result is frozen and shared:
- * the same request to the same deployment gets the same object.
+ * the same request to the same deployment gets the same object, at once (no promise) once it was routed before.
  */
-export async function route(deployment: Deployment, method: string, pathname: string, search = ''): Promise<RouteResult> {
+export function route(deployment: Deployment, method: string, pathname: string, search = ''): RouteResult | Promise<RouteResult> {
   let results = remembered.get(deployment);
   if (!results) remembered.set(deployment, (results = new Map()));
   const key = `${method}\n${pathname}\n${search}`;
-  let result = results.get(key);
-  if (!result) {
-    result = frozen(await walkRoutes(deployment, method, pathname, search));
+  const known = results.get(key);
+  if (known) return known;
+  return walkRoutes(deployment, method, pathname, search).then((walked) => {
+    const result = frozen(walked);
     // Oldest first out: a Map iterates in insertion order.
     if (results.size >= REMEMBERED_ROUTES) results.delete(results.keys().next().value!);
     results.set(key, result);
-  }
-  return result;
+    return result;
+  });
 }
 
 async function walkRoutes(deployment: Deployment, method: string, pathname: string, search: string): Promise<RouteResult> {

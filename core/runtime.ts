@@ -1,23 +1,23 @@
 // EdgeRuntime, the kernel: hooks, the DI container, the app registry, and fetch(request) → Response.
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { readdir } from 'node:fs/promises';
 import type Keyv from 'keyv';
 import { pino, type Logger } from 'pino';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { setHeader } from './complete-body.js';
-import type { LogRecord, RequestContext } from './context.js';
+import { KernelContext, type ContextOwner, type LogRecord, type RequestContext } from './context.js';
 import type { Deployment } from './deployment.js';
 import { ErrorCode, HangarError, toHangarError } from './errors.js';
 import { BlobStore } from './files/blob-store.js';
+import { isPromise, runBail, runWaterfall } from './hook-runner.js';
 import { createHooks, type Hooks } from './hooks.js';
 import { appName, type AppModule, type ResolvedLayer } from './layer.js';
-import { headerValue, urlParts } from './lazy-request.js';
+import { headerValue, urlParts, type UrlParts } from './lazy-request.js';
 import { DEFAULT_LIMITS, type Limits, type RuntimeOptions } from './options.js';
 import { deploymentPolicy, outboundFetch, requestDepth } from './outbound.js';
 import type { Plugin } from './plugin.js';
-import { route } from './router.js';
+import { route, type RouteResult } from './router.js';
 import { serveFile } from './static.js';
 import { Tokens, type BuildAppOptions, type WatchHandle, type WatchOptions } from './tokens.js';
 import { VERSION } from './version.js';
@@ -74,13 +74,24 @@ export class EdgeRuntime {
   /** Background work apps handed to waitUntil; close() waits for it. */
   private readonly background = new Set<Promise<unknown>>();
   private started?: Promise<void>;
+  /** `started` has resolved: requests no longer wait for it. */
+  private ready = false;
   private closed = false;
+  /** Where request contexts log and keep their background work. */
+  private readonly contextOwner: ContextOwner;
 
   constructor(options: RuntimeOptions = {}) {
     this.options = options;
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
     const given = options.logger;
     this.logger = given && 'child' in given ? given : pino({ level: given?.level ?? process.env.LOG_LEVEL ?? 'info' });
+    this.contextOwner = {
+      logger: this.logger,
+      keepAlive: (work) => {
+        const tracked = work.finally(() => this.background.delete(tracked));
+        this.background.add(tracked);
+      },
+    };
     this.container.register(Tokens.Runtime, { useValue: this });
     this.container.register(Tokens.Logger, { useValue: this.logger });
     this.container.register(Tokens.Options, { useValue: { ...options, limits: this.limits } });
@@ -124,6 +135,7 @@ export class EdgeRuntime {
     this.started ??= (async () => {
       await this.hooks.start.promise();
       if (this.options.apps) await this.deployAppsDir(this.options.apps);
+      this.ready = true;
     })();
     return this.started;
   }
@@ -253,27 +265,38 @@ export class EdgeRuntime {
     return (await this.handle(request)) ?? this.renderError(new HangarError(ErrorCode.NOT_FOUND, `no app serves ${new URL(request.url).host}`), request, this.newContext(request));
   }
 
-  /** Answers a request that an app owns; `undefined` means not ours, so adapters call `next()`. */
+  /**
+   * Answers a request that an app owns; `undefined` means not ours, so adapters call `next()`. Hooks whose taps are
+   * all synchronous run without a promise (core/hook-runner.ts): a request waits only for what is really async.
+   */
   async handle(incoming: Request, context: RequestContext = this.newContext(incoming)): Promise<Response | undefined> {
     let request = incoming;
     try {
-      await this.start();
-      request = await this.hooks.request.promise(incoming, context);
-      const match = await this.hooks.resolveApp.promise(request, context);
+      if (!this.ready) await this.start();
+      const transformed = runWaterfall(this.hooks.request, incoming, context);
+      request = isPromise(transformed) ? await transformed : transformed;
+      const found = runBail(this.hooks.resolveApp, request, context);
+      const match = isPromise(found) ? await found : found;
       if (!match) return undefined;
       context.deployment = match.deployment;
-      const response = await this.serve(request, match.deployment, match.basePath, context);
-      return await this.hooks.response.promise(response, context);
+      const served = this.serve(request, match.deployment, match.basePath, context);
+      const response = isPromise(served) ? await served : served;
+      const sent = runWaterfall(this.hooks.response, response, context);
+      return isPromise(sent) ? await sent : sent;
     } catch (error) {
       return this.hooks.response.promise(this.renderError(toHangarError(error), request, context), context);
     }
   }
 
-  private async serve(request: Request, deployment: Deployment, basePath: string, context: RequestContext): Promise<Response> {
+  private serve(request: Request, deployment: Deployment, basePath: string, context: RequestContext): Response | Promise<Response> {
     // Parsed once per request (or never, for an adapter's lazy request), shared with the hostname resolver.
     const url = urlParts(request);
     const pathname = url.pathname.slice(basePath.length) || '/';
-    const result = await route(deployment, request.method, pathname, url.search);
+    const routed = route(deployment, request.method, pathname, url.search);
+    return isPromise(routed) ? routed.then((result) => this.serveRoute(result, request, deployment, pathname, url, context)) : this.serveRoute(routed, request, deployment, pathname, url, context);
+  }
+
+  private serveRoute(result: RouteResult, request: Request, deployment: Deployment, pathname: string, url: UrlParts, context: RequestContext): Response | Promise<Response> {
     switch (result.kind) {
       case 'miss':
         throw new HangarError(ErrorCode.NOT_FOUND, `${pathname} is not found in app ${deployment.app}`);
@@ -282,7 +305,7 @@ export class EdgeRuntime {
       case 'proxy': {
         const target = new Request(result.url, request);
         const policy = { ...deploymentPolicy(deployment, this.limits), depth: requestDepth(request) + 1, signal: context.signal };
-        return withHeaders(await outboundFetch(target, policy), result.headers);
+        return outboundFetch(target, policy).then((response) => withHeaders(response, result.headers));
       }
       case 'output': {
         if (result.output.type !== 'Lambda') return serveFile(request, result.path, result.output, result.headers, result.status);
@@ -291,38 +314,15 @@ export class EdgeRuntime {
         if (!executor) throw new HangarError(ErrorCode.EXECUTOR_UNKNOWN, `no executor runs Lambdas of runtime ${JSON.stringify(lambda.runtime)} (output ${result.path})`);
         // A rewrite's `dest` query (`/api?id=$1`) reaches the Lambda merged into the URL it sees; the path stays the client's.
         const forwarded = result.search !== undefined && result.search !== url.search ? new Request(Object.assign(new URL(url.href), { search: result.search }), request) : request;
-        return withHeaders(await executor.dispatch(forwarded, { deployment, lambda, path: result.path }, context), result.headers);
+        const answered = executor.dispatch(forwarded, { deployment, lambda, path: result.path }, context);
+        return isEmpty(result.headers) ? answered : answered.then((response) => withHeaders(response, result.headers));
       }
     }
   }
 
-  /** A fresh context for one request. */
-  newContext(request: Request): RequestContext {
-    const requestId = randomUUID();
-    const root = this.logger;
-    let logger: Logger | undefined;
-    const context: RequestContext = {
-      requestId,
-      receivedAt: performance.now(),
-      // Read when used: an adapter's lazy request builds its signal (and a close listener) only then.
-      get signal() {
-        return request.signal;
-      },
-      // Made on first use: a pino child per request is a measurable share of the hot path, and most requests never log.
-      get logger() {
-        return (logger ??= root.child(context.deployment ? { requestId, app: context.deployment.app } : { requestId }));
-      },
-      set logger(value) {
-        logger = value;
-      },
-      waitUntil: (promise) => {
-        const tracked = promise
-          .catch((error: unknown) => this.logger.warn({ requestId, err: error }, 'waitUntil work failed'))
-          .finally(() => this.background.delete(tracked));
-        this.background.add(tracked);
-      },
-    };
-    return context;
+  /** A fresh context for one request; `requestId` when another process already named the request. */
+  newContext(request: Request, requestId?: string): RequestContext {
+    return new KernelContext(this.contextOwner, request, requestId);
   }
 
   /** The error response: the first `error` tap's answer, else JSON (when asked for) or text naming code and request id. */

@@ -19,12 +19,13 @@ import { guestStream } from './guest-stream.js';
 import { HostBodies } from './host-bodies.js';
 import { HostFetch } from './host-fetch.js';
 import { PlatformHost } from './host-platform.js';
-import { hostResponse } from './host-response.js';
+import { hostResponse, type ResponseSide } from './host-response.js';
 import { HostTimers } from './host-timers.js';
 import type { IsolateLimits } from './limits.js';
 import type { IsolateEvents } from './pool.js';
 import type { ChunkOutcome, DispatchResult, EntryOp, GuestLogLevel, InstallConfig, RequestHead } from './protocol.js';
-import { RequestScope } from './request-scope.js';
+import { RequestScope, type ScopeOwner } from './request-scope.js';
+import { PendingReply } from './pending-reply.js';
 import { SAME_THREAD_DEFAULTS, SameThread } from './same-thread.js';
 import type { SpareIsolates } from './spare-isolates.js';
 import { mapStack } from './stack-map.js';
@@ -97,6 +98,9 @@ export class AppIsolate {
   /** How guest code is run, once install() gave the guest's entry points. */
   private entries?: GuestEntries;
   private readonly sameThread: SameThread;
+  /** What this isolate's request scopes and responses call back into (once per isolate, not per request). */
+  private readonly scopeOwner: ScopeOwner;
+  private readonly responseSide: ResponseSide;
   private brokenBy?: HangarError;
   private retiring = false;
   private closing = false;
@@ -128,6 +132,24 @@ export class AppIsolate {
       scopes: () => [...this.scopes.values()],
       upload: (id) => this.uploadBody(id),
     });
+    this.scopeOwner = {
+      scopeClosed: (closed) => {
+        this.scopes.delete(closed.seq);
+        for (const id of closed.bodies) this.bodies.release(id);
+        this.settleRetirement();
+        this.options.events?.settled(this);
+      },
+      scopeCutOff: (cut, pending) => {
+        const message = `app ${this.app}: ${pending} waitUntil promise(s) still pending ${this.options.limits.waitUntilMs} ms after the response were no longer waited for`;
+        this.options.runtime.log({ level: 'warn', message, app: this.app, requestId: cut.requestId });
+      },
+    };
+    this.responseSide = {
+      app: this.app,
+      log: (record) => this.logException(record),
+      stream: (id, scope) => this.responseBody(id, scope),
+      cancel: (id) => this.entries?.enter('cancel', [id]),
+    };
     this.disposed = new Promise((resolve) => (this.markDisposed = resolve));
     this.base = base;
     this.isolate = base.isolate;
@@ -241,7 +263,7 @@ export class AppIsolate {
       resuming: () => this.meter.kick(),
       hostCall: createHostCalls(handlers),
       waitUntil: (seq, pending) => this.scopes.get(seq as number)?.setPending(pending),
-      entryFailed: (op, error, failedDeadline, cpuBound) => this.entryFailed(op, error, failedDeadline, cpuBound),
+      entryFailed: (ops, error, failedDeadline, cpuBound) => this.entryFailed(ops, error, failedDeadline, cpuBound),
       outboxFailed: (error) => this.outboxFailed(error),
     });
     const script = await compileAppScript(this.isolate, lambda, this.scriptName);
@@ -258,20 +280,16 @@ export class AppIsolate {
   /** Answers one request; failures come back as HangarErrors carrying the right status. */
   async dispatch(request: Request, context: RequestContext, deadline: Deadline): Promise<Response> {
     if (!this.alive || !this.entries) throw this.replaced();
-    const scope = this.openScope(request, context);
-    const bodyId = request.body ? this.bodies.registerRequest(request.body) : null;
-    if (bodyId !== null) scope.bodies.add(bodyId);
+    const scope = new RequestScope(this.nextSeq++, context, requestDepth(request), this.meter.open(), this.options.limits.waitUntilMs, this.scopeOwner);
+    this.scopes.set(scope.seq, scope);
+    const body = request.body;
+    const bodyId = body ? this.bodies.registerRequest(body) : null;
+    if (bodyId !== null) scope.hold(bodyId);
     try {
       const head: RequestHead = { url: request.url, method: request.method, headers: headerPairs(request), body: bodyId, seq: scope.seq };
       const result = await this.request<DispatchResult>('dispatch', head, deadline, scope);
-      if (this.bodies.exceeded(bodyId)) throw this.bodies.limitError();
-      const response = hostResponse(result, {
-        app: this.app,
-        requestId: scope.requestId,
-        log: (record) => this.logException(record),
-        stream: (id) => this.responseBody(id, scope),
-        cancel: (id) => this.entries?.enter('cancel', [id]),
-      });
+      if (bodyId !== null && this.bodies.exceeded(bodyId)) throw this.bodies.limitError();
+      const response = hostResponse(result, this.responseSide, scope);
       scope.headAnswered();
       if (result.kind !== 'response' || typeof result.body !== 'number') scope.bodyFinished();
       return response;
@@ -286,28 +304,6 @@ export class AppIsolate {
     }
   }
 
-  private openScope(request: Request, context: RequestContext): RequestScope {
-    const scope = new RequestScope({
-      seq: this.nextSeq++,
-      context,
-      depth: requestDepth(request),
-      cpu: this.meter.open(),
-      waitUntilMs: this.options.limits.waitUntilMs,
-      onClose: (closed) => {
-        this.scopes.delete(closed.seq);
-        for (const id of closed.bodies) this.bodies.release(id);
-        this.settleRetirement();
-        this.options.events?.settled(this);
-      },
-      onCutOff: (cut, pending) => {
-        const message = `app ${this.app}: ${pending} waitUntil promise(s) still pending ${this.options.limits.waitUntilMs} ms after the response were no longer waited for`;
-        this.options.runtime.log({ level: 'warn', message, app: this.app, requestId: cut.requestId });
-      },
-    });
-    this.scopes.set(scope.seq, scope);
-    return scope;
-  }
-
   /**
    * Runs an entry that answers, and waits for its reply within the deadline and, for a request, within its CPU
    * time; a runaway isolate is disposed when the deadline passes.
@@ -315,15 +311,10 @@ export class AppIsolate {
   private request<T>(op: EntryOp, arg: unknown, deadline: Deadline, scope?: RequestScope): Promise<T> {
     const { entries } = this;
     if (!this.alive || !entries) return Promise.reject(this.replaced());
-    const { token, reply } = entries.expect<T>();
     const cpuAtStart = this.isolate.cpuTime;
-    // Raced before the entry, which may already fail it (a synchronous entry that overran).
-    const answer = deadline.race(scope ? scope.cpu.bound(reply) : reply, () => {
-      entries.forget(token);
-      this.checkRunaway(cpuAtStart, deadline);
-    });
-    entries.enter(op, [arg, token], deadline);
-    return answer;
+    const reply = new PendingReply<T>(entries, deadline, scope?.cpu, () => this.checkRunaway(cpuAtStart, deadline));
+    entries.enter(op, [arg, reply.token], deadline);
+    return reply.promise;
   }
 
   private outboxFailed(error: unknown): void {
@@ -332,11 +323,11 @@ export class AppIsolate {
   }
 
   /**
-   * An entry threw. Out of time or memory, the isolate goes and every reply waiting fails. Otherwise it was the
-   * app's: isolated-vm throws a promise rejection nobody handled out of the entry it happened in, after the entry's
-   * work was done; what it answered is in the outbox, so the rejection is only logged.
+   * A batch of entries threw. Out of time or memory, the isolate goes and every reply waiting fails. Otherwise it
+   * was the app's: isolated-vm throws a promise rejection nobody handled out of the call it happened in, after the
+   * call's work was done; what it answered is in the outbox, so the rejection is only logged.
    */
-  private entryFailed(op: EntryOp, error: unknown, deadline: Deadline, cpuBound: boolean): void {
+  private entryFailed(ops: readonly EntryOp[], error: unknown, deadline: Deadline, cpuBound: boolean): void {
     const failure =
       this.alive && error instanceof Error && error.message === TIMED_OUT && cpuBound
         ? this.meter.limitError('did not answer within its CPU-time limit')
@@ -344,8 +335,11 @@ export class AppIsolate {
     if (failure) {
       // Terminated mid-run (or gone): the guest's own state may be half-updated, so the isolate is replaced.
       this.dispose(failure);
-      // A request waiting for this entry's reply hears of it; the work of other entries is only logged.
-      if (!REPLYING.has(op)) this.options.runtime.log({ level: 'error', message: `${ENTRY_NAMES[op]} of app ${this.app} failed: ${failure.message}`, app: this.app, code: failure.code });
+      // A request waiting for a reply hears of it; the work of other entries is only logged.
+      if (!ops.some((op) => REPLYING.has(op))) {
+        const work = [...new Set(ops.map((op) => ENTRY_NAMES[op]))].join(', ');
+        this.options.runtime.log({ level: 'error', message: `${work} of app ${this.app} failed: ${failure.message}`, app: this.app, code: failure.code });
+      }
       return;
     }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,6 +1,7 @@
 // The host side of the bridge: the guest's fire-and-forget Callbacks, and the host calls it starts through its outbox.
 import ivm from 'isolated-vm';
 import { HangarError } from '../../core/errors.js';
+import type { HostCallOutcome } from './guest-entries.js';
 import type { CodecOutput, CodecStep, FetchAnswer, FetchHead, GuestLogLevel, HostCallName, HostLink, HostOutcome } from './protocol.js';
 
 /** The native work behind the guest's web platform (host-platform.ts): entropy, WebCrypto, zlib. */
@@ -27,21 +28,14 @@ export interface BridgeHandlers extends PlatformHandlers {
 const LOG_LEVELS = new Set<GuestLogLevel>(['trace', 'debug', 'info', 'warn', 'error']);
 
 /**
- * An outcome copied out of the host heap; a value that cannot be copied becomes a failed outcome. With `moveBytes`,
- * a Uint8Array value that spans its whole buffer moves into the isolate without a copy.
+ * A call's outcome as the next batch carries it (guest-entries.ts): a Uint8Array value that spans its whole buffer
+ * (a request body chunk) moves into the isolate without a copy. A slice (a Buffer from Node's pool, a subarray)
+ * shares its buffer with other bytes, and moving it would empty them: those are copied.
  */
-function transfer(outcome: HostOutcome<unknown>, moveBytes = false): ivm.Copy<HostOutcome<unknown>> {
-  try {
-    const bytes = moveBytes && outcome.ok && outcome.value instanceof Uint8Array ? outcome.value : undefined;
-    // Only a view over its whole buffer moves: a slice (a Buffer from Node's pool, a subarray) shares its buffer with
-    // other bytes, and moving it would empty them; those are copied.
-    if (bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return new ivm.ExternalCopy(outcome, { transferList: [bytes.buffer] }).copyInto({ release: true, transferIn: true });
-    return new ivm.ExternalCopy(outcome).copyInto({ release: true });
-  } catch {
-    return new ivm.ExternalCopy({ ok: false, name: 'DataCloneError', message: 'the host answered a value that cannot be copied into the isolate' }).copyInto({
-      release: true,
-    }) as ivm.Copy<HostOutcome<unknown>>;
-  }
+function carried(outcome: HostOutcome<unknown>, moveBytes: boolean): HostCallOutcome {
+  const bytes = moveBytes && outcome.ok && outcome.value instanceof Uint8Array ? outcome.value : undefined;
+  const movable = bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  return movable ? { outcome, move: bytes.buffer as ArrayBuffer } : { outcome };
 }
 
 /** A failure as the guest gets it: only a name and message, never a host stack. */
@@ -136,19 +130,18 @@ function callTable(handlers: BridgeHandlers): Record<HostCallName, (args: unknow
 }
 
 /**
- * Runs the host calls the guest starts (GuestMessage 'call'). The outcome is ready to hand to the guest's settle:
- * never a rejection (a host rejection would carry host stack frames into the isolate), and request body chunks
- * move into the isolate without a copy.
+ * Runs the host calls the guest starts (GuestMessage 'call'). The outcome goes to the guest's settle: never a
+ * rejection (a host rejection would carry host stack frames into the isolate).
  */
-export function createHostCalls(handlers: BridgeHandlers): (name: unknown, args: unknown) => Promise<ivm.Copy<HostOutcome<unknown>>> {
+export function createHostCalls(handlers: BridgeHandlers): (name: unknown, args: unknown) => Promise<HostCallOutcome> {
   const table = callTable(handlers);
   return async (name, args) => {
     const run = typeof name === 'string' && Object.hasOwn(table, name) ? table[name as HostCallName] : undefined;
     try {
       if (!run || !Array.isArray(args)) throw new TypeError(`the guest asked for an unknown host call ${String(name)}`);
-      return transfer({ ok: true, value: await run(args) }, name === 'readBody');
+      return carried({ ok: true, value: await run(args) }, name === 'readBody');
     } catch (error) {
-      return transfer(failed(error));
+      return { outcome: failed(error) };
     }
   };
 }

@@ -1,11 +1,17 @@
 // Splits an isolate's CPU time (isolate.cpuTime) evenly among the requests it serves, and says when one passes its limit.
 import { ErrorCode, HangarError } from '../../core/errors.js';
 
+/** Something that fails when the request it belongs to passes its CPU-time limit (a reply the request waits for). */
+export interface Failable {
+  fail(error: HangarError): void;
+}
+
 export interface CpuAccount {
   /** CPU time charged to the request so far, ms. */
   readonly usedMs: number;
-  /** `work`, or E_LIMIT_CPU_TIME as soon as the request passes its limit. */
-  bound<T>(work: Promise<T>): Promise<T>;
+  /** Fails `waiter` as soon as the request passes its limit (at once, if it already did), until unwatched. */
+  watch(waiter: Failable): void;
+  unwatch(waiter: Failable): void;
   close(): void;
 }
 
@@ -36,30 +42,25 @@ class Account implements CpuAccount {
   /** Found over its limit once; failed if still over at the next check. */
   suspect = false;
   private failure?: HangarError;
-  /** The rejections of the calls in flight; each goes when its call settles, so nothing it resolved is kept. */
-  private readonly waiting = new Set<(error: HangarError) => void>();
+  /** What waits on the request (made on first watch: most requests wait for one reply at a time, if any). */
+  private waiting?: Set<Failable>;
 
   constructor(private readonly meter: CpuMeter) {}
 
-  bound<T>(work: Promise<T>): Promise<T> {
-    if (this.failure) {
-      // The work's own outcome no longer matters, and its failure must not go unhandled.
-      work.catch(() => undefined);
-      return Promise.reject(this.failure);
-    }
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.add(reject);
-      work.then(
-        (value) => (this.waiting.delete(reject), resolve(value)),
-        (error: unknown) => (this.waiting.delete(reject), reject(error)),
-      );
-    });
+  watch(waiter: Failable): void {
+    if (this.failure) return waiter.fail(this.failure);
+    (this.waiting ??= new Set()).add(waiter);
+  }
+
+  unwatch(waiter: Failable): void {
+    this.waiting?.delete(waiter);
   }
 
   fail(error: HangarError): void {
     this.failure = error;
-    for (const reject of this.waiting) reject(error);
-    this.waiting.clear();
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) for (const waiter of waiting) waiter.fail(error);
   }
 
   close(): void {

@@ -1,9 +1,9 @@
 // A wall-clock deadline: races work against the time left and says when it ran out.
 import { ErrorCode, HangarError } from '../../core/errors.js';
 
-interface Race {
-  /** performance.now() at which it expires. */
-  at: number;
+/** Something with a deadline: `expire()` is called once `at` (a performance.now() time) has passed, unless unwatched. */
+export interface Expiring {
+  readonly at: number;
   expire(): void;
 }
 
@@ -12,7 +12,7 @@ interface Race {
  * cost more host time than the rest of the isolate's bookkeeping. The timer holds the process open only while a race
  * is on, as a timer per race did.
  */
-const races = new Set<Race>();
+const races = new Set<Expiring>();
 let timer: NodeJS.Timeout | undefined;
 let timerAt = Infinity;
 
@@ -31,7 +31,7 @@ function fire(): void {
   timerAt = Infinity;
   // Node's timers run on the loop's cached clock and may fire a little early: an unexpired race re-arms the timer.
   const now = performance.now();
-  const expired: Race[] = [];
+  const expired: Expiring[] = [];
   let next = Infinity;
   for (const race of races) {
     if (race.at <= now) expired.push(race);
@@ -42,8 +42,14 @@ function fire(): void {
   for (const race of expired) race.expire();
 }
 
-function leave(race: Race): void {
-  races.delete(race);
+/** Calls `entry.expire()` once its time has passed, unless it is unwatched first. */
+export function watchDeadline(entry: Expiring): void {
+  races.add(entry);
+  arm(entry.at);
+}
+
+export function unwatchDeadline(entry: Expiring): void {
+  races.delete(entry);
   if (races.size === 0) timer?.unref();
 }
 
@@ -54,6 +60,11 @@ export class Deadline {
     readonly ms: number,
     private readonly app: string,
   ) {}
+
+  /** performance.now() at which it expires. */
+  get at(): number {
+    return this.startedAt + this.ms;
+  }
 
   /** Time left, ms; at least 1, since isolated-vm reads a 0 timeout as "none". */
   remaining(): number {
@@ -69,18 +80,17 @@ export class Deadline {
   /** Settles with `work`, or rejects with LIMIT_WALL_TIME once the time is up, after calling `onExpire`. */
   race<T>(work: Promise<T>, onExpire: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const race: Race = {
+      const race: Expiring = {
         at: performance.now() + this.remaining(),
         expire: () => {
           onExpire();
           reject(this.expired());
         },
       };
-      races.add(race);
-      arm(race.at);
+      watchDeadline(race);
       work.then(
-        (value) => (leave(race), resolve(value)),
-        (error: unknown) => (leave(race), reject(error)),
+        (value) => (unwatchDeadline(race), resolve(value)),
+        (error: unknown) => (unwatchDeadline(race), reject(error)),
       );
     });
   }

@@ -69,16 +69,23 @@ export class IsolateExecutor implements Executor {
    * Starting an isolate (the app's top-level code included) and answering the request each get the wall-time
    * limit: a cold start is not charged to the request, and neither can run unbounded.
    */
-  async dispatch(request: Request, target: DispatchTarget, context: RequestContext): Promise<Response> {
+  dispatch(request: Request, target: DispatchTarget, context: RequestContext): Promise<Response> {
     let wallMs = this.wallMs.get(target.lambda);
     if (wallMs === undefined) {
       wallMs = limitsFor(this.host.limits, target.deployment, target.lambda).wallMs;
       this.wallMs.set(target.lambda, wallMs);
     }
-    const startup = new Deadline(wallMs, target.deployment.app);
-    const found = this.pool.acquire(target, startup);
-    const isolate = found instanceof Promise ? await startup.race(found, () => undefined) : found;
-    return isolate.dispatch(request, context, new Deadline(wallMs, target.deployment.app));
+    const { app } = target.deployment;
+    const deadline = new Deadline(wallMs, app);
+    let found: AppIsolate | Promise<AppIsolate>;
+    try {
+      found = this.pool.acquire(target, deadline);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A warm isolate: the request starts now, so the startup deadline is its own.
+    if (!(found instanceof Promise)) return found.dispatch(request, context, deadline);
+    return deadline.race(found, () => undefined).then((isolate) => isolate.dispatch(request, context, new Deadline(wallMs, app)));
   }
 
   /** A deployment now serves (again): its edge Lambdas get their `isolatesMinPerApp` isolates. */

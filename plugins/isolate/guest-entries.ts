@@ -1,6 +1,7 @@
-// How the host runs one isolate's guest code: each entry on the main thread or the isolate's, and the outbox after it.
+// How the host runs one isolate's guest code: a turn's entries in one batch, on the main thread or the isolate's.
 import ivm from 'isolated-vm';
 import { Deadline } from './deadline.js';
+import type { Reply, ReplyBook } from './pending-reply.js';
 import type { EntryOp, GuestMessage, HostOutcome } from './protocol.js';
 import { ranOnMainThread, type SameThread } from './same-thread.js';
 
@@ -8,6 +9,12 @@ import { ranOnMainThread, type SameThread } from './same-thread.js';
 export interface GuestRefs {
   enter: ivm.Reference;
   drain: ivm.Reference;
+}
+
+/** A host call's outcome, and the buffer of a body chunk that may move into the isolate instead of being copied. */
+export interface HostCallOutcome {
+  outcome: HostOutcome<unknown>;
+  move?: ArrayBuffer;
 }
 
 /** What the entries need of their isolate (AppIsolate). */
@@ -21,62 +28,99 @@ export interface EntryHost {
   alive(): boolean;
   /** Guest code is about to run outside a request's dispatch: the CPU meter watches it. */
   resuming(): void;
-  /** Runs a host call the guest started; the outcome is ready to hand to the guest. */
-  hostCall(name: unknown, args: unknown): Promise<ivm.Copy<HostOutcome<unknown>>>;
+  /** Runs a host call the guest started. */
+  hostCall(name: unknown, args: unknown): Promise<HostCallOutcome>;
   waitUntil(seq: unknown, pending: number): void;
-  /** An entry threw; `cpuBound`: it ran on the main thread with the CPU limit as its timeout. */
-  entryFailed(op: EntryOp, error: unknown, deadline: Deadline, cpuBound: boolean): void;
+  /**
+   * A batch of entries threw; `ops` are the batch's operations, `deadline` the one closest to its end, `cpuBound`:
+   * it ran on the main thread with the CPU limit as its timeout.
+   */
+  entryFailed(ops: readonly EntryOp[], error: unknown, deadline: Deadline, cpuBound: boolean): void;
   /** The outbox could not be read. */
   outboxFailed(error: unknown): void;
 }
 
-interface Reply {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+/** One queued call into the guest. */
+interface Entry {
+  op: EntryOp;
+  args: unknown[];
+  /** The request's deadline, for the entries that answer a request; the wall-time limit otherwise. */
+  deadline?: Deadline;
+  /** A settle's body chunk buffer, moved into the isolate with the batch. */
+  move?: ArrayBuffer;
 }
 
-const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
 const COPY_RESULT = { result: { copy: true } } as const;
+const UNCOPYABLE: HostOutcome<never> = { ok: false, name: 'DataCloneError', message: 'the host answered a value that cannot be copied into the isolate' };
 
 function cpuMs(nanoseconds: bigint): number {
   return Number(nanoseconds) / 1e6;
 }
 
 /**
- * Every host→guest call goes through enter(). The guest function returns at once; what the entry starts answers
- * through the guest's outbox, drained after the entry once its microtasks have run (docs/executor-modes.md).
+ * Isolates with entries queued in this turn of the event loop. They run once the turn's I/O callbacks are done
+ * (setImmediate), so the requests that one read of the sockets brought in enter their isolate together: under load,
+ * one call into the isolate, one timeout timer and one drain serve dozens of requests instead of one each.
  */
-export class GuestEntries {
+let queued = new Set<GuestEntries>();
+let scheduled = false;
+
+function schedule(entries: GuestEntries): void {
+  queued.add(entries);
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(runQueued);
+}
+
+function runQueued(): void {
+  scheduled = false;
+  const due = queued;
+  queued = new Set();
+  for (const entries of due) entries.run();
+}
+
+/**
+ * Every host→guest call goes through enter(). Entries queue until the turn's I/O is handled, then run as one batch;
+ * the guest function returns at once, and what the entries start answers through the guest's outbox, drained after
+ * the batch once its microtasks have run (docs/executor-modes.md).
+ */
+export class GuestEntries implements ReplyBook {
   /** Entries waiting for their reply from the outbox, by token. */
   private readonly replies = new Map<number, Reply>();
   private nextToken = 1;
-  /** Host call ids and their outcomes, waiting to be settled together. */
-  private settled: unknown[] = [];
+  private queue: Entry[] = [];
   /**
-   * Work of ours on the isolate's own thread (async entries, the app's script, a queued drain, heap statistics). A
-   * synchronous entry takes the isolate's lock on the main thread, and would block it until that work ends: it is
+   * Work of ours on the isolate's own thread (async batches, the app's script, a queued drain, heap statistics). A
+   * synchronous batch takes the isolate's lock on the main thread, and would block it until that work ends: it is
    * only made when this is 0.
    */
   private busy = 0;
-  /** An entry ended since the outbox was last drained. */
+  /** A batch ended since the outbox was last drained. */
   private undrained = false;
   /** A drain is queued on the isolate's thread. */
   private drainQueued = false;
-  /** Async entries started so far: how many overlapped one tells how many shared the CPU time it saw. */
+  /** Async batches started so far: how many overlapped one tells how many shared the CPU time it saw. */
   private asyncStarted = 0;
+  /**
+   * Most entries in one batch: a batch runs under one timeout, the CPU limit of one request, so it holds at most half
+   * of that limit's worth of quick entries (same-thread.ts: promoted apps' entries take under a millisecond).
+   */
+  private readonly batchMax: number;
 
-  constructor(private readonly host: EntryHost) {}
+  constructor(private readonly host: EntryHost) {
+    this.batchMax = Math.max(1, Math.min(64, Math.floor(host.cpuMs / 2)));
+  }
 
   /** Nothing of ours runs on the isolate's thread: a synchronous call would not wait. */
   get idle(): boolean {
     return this.busy === 0;
   }
 
-  /** A token for an entry that answers, and the reply it will get (rejected by rejectAll). */
-  expect<T>(): { token: number; reply: Promise<T> } {
+  /** The token an entry that answers carries; its reply settles `reply` (or rejectAll fails it). */
+  expect(reply: Reply): number {
     const token = this.nextToken++;
-    const reply = new Promise<T>((resolve, reject) => this.replies.set(token, { resolve: resolve as (value: unknown) => void, reject }));
-    return { token, reply };
+    this.replies.set(token, reply);
+    return token;
   }
 
   /** Nobody waits for this reply any more (its deadline passed). */
@@ -84,8 +128,9 @@ export class GuestEntries {
     this.replies.delete(token);
   }
 
-  /** The isolate is gone: every reply still awaited fails with `error`. */
+  /** The isolate is gone: every reply still awaited fails with `error`, and queued entries are dropped. */
   rejectAll(error: unknown): void {
+    this.queue = [];
     for (const reply of this.replies.values()) reply.reject(error);
     this.replies.clear();
   }
@@ -102,34 +147,51 @@ export class GuestEntries {
     return work;
   }
 
+  /** The one way host code runs guest code: queued, and run with the rest of this turn's entries. */
+  enter(op: EntryOp, args: unknown[], deadline?: Deadline): void {
+    if (!this.host.alive()) return;
+    this.queue.push({ op, args, deadline });
+    if (this.queue.length === 1) schedule(this);
+  }
+
+  /** Runs the queued entries, in batches of at most `batchMax`. */
+  run(): void {
+    while (this.queue.length > 0 && this.host.alive()) {
+      const batch = this.queue.length <= this.batchMax ? this.queue : this.queue.slice(0, this.batchMax);
+      this.queue = batch === this.queue ? [] : this.queue.slice(this.batchMax);
+      this.runBatch(batch);
+    }
+  }
+
   /**
-   * The one way host code runs guest code. On the main thread (applySync: no thread hop) when the isolate is
-   * promoted and nothing of ours runs on its thread; else on the isolate's thread, as isolated-vm's async apply
-   * does. Either way the outbox is drained after, once the entry's microtasks have run.
+   * On the main thread (applySync: no thread hop) when the isolate is promoted and nothing of ours runs on its
+   * thread; else on the isolate's thread, as isolated-vm's async apply does. Either way the outbox is drained after,
+   * once the batch's microtasks have run.
    */
-  enter(op: EntryOp, args: unknown[], deadline = new Deadline(this.host.wallMs, this.host.app)): void {
+  private runBatch(batch: Entry[]): void {
     const { host } = this;
-    if (!host.alive()) return;
-    const options = op === 'settle' ? {} : COPY_ARGUMENTS;
-    if (op !== 'dispatch') host.resuming();
+    const ops = batch.map((entry) => entry.op);
+    const deadline = earliest(batch, host);
+    if (ops.some((op) => op !== 'dispatch')) host.resuming();
+    const payload = this.payload(batch);
     if (this.busy === 0 && host.sameThread.eligible) {
       // The host's event loop waits for this: bounded by the CPU limit as well as the time left.
       const cpuBound = host.cpuMs < deadline.remaining();
       const started = performance.now();
       try {
-        host.refs.enter.applySync(undefined, [op, ...args], { ...options, timeout: cpuBound ? host.cpuMs : deadline.remaining() });
+        host.refs.enter.applySync(undefined, [payload], { timeout: cpuBound ? host.cpuMs : deadline.remaining() });
       } catch (error) {
-        host.entryFailed(op, error, deadline, cpuBound);
-        // Stopped at its limit, the entry held the host's event loop for all of it.
+        host.entryFailed(ops, error, deadline, cpuBound);
+        // Stopped at its limit, the batch held the host's event loop for all of it.
         if (!host.alive()) host.sameThread.banish();
       }
       // On the main thread, the wall time is what the host waited, whether the guest computed or blocked.
       const wallMs = performance.now() - started;
       ranOnMainThread(wallMs);
-      this.afterEntry(wallMs);
+      this.afterBatch(wallMs / batch.length);
       return;
     }
-    // The entries already queued on the isolate's thread, and those queued while this one waits, share the CPU
+    // The batches already queued on the isolate's thread, and those queued while this one waits, share the CPU
     // time it sees: it is charged its share, as the CPU meter does.
     const cpuBefore = host.isolate.cpuTime;
     const sharing = this.busy - this.asyncStarted;
@@ -138,22 +200,50 @@ export class GuestEntries {
     const done = () => {
       this.busy--;
       // A disposed isolate has no CPU time to read, and nothing left to drain.
-      if (host.alive()) this.afterEntry(cpuMs(host.isolate.cpuTime - cpuBefore) / (sharing + this.asyncStarted));
+      if (host.alive()) this.afterBatch(cpuMs(host.isolate.cpuTime - cpuBefore) / (sharing + this.asyncStarted) / batch.length);
     };
     const failed = (error: unknown) => {
-      host.entryFailed(op, error, deadline, false);
+      host.entryFailed(ops, error, deadline, false);
       done();
     };
     try {
-      host.refs.enter.apply(undefined, [op, ...args], { ...options, timeout: deadline.remaining() }).then(done, failed);
+      host.refs.enter.apply(undefined, [payload], { timeout: deadline.remaining() }).then(done, failed);
     } catch (error) {
-      // isolated-vm refused the call before it started (an argument it could not take).
+      // isolated-vm refused the call before it started.
       failed(error);
     }
   }
 
-  /** Records what the entry cost (SameThread.ran) and drains the outbox. */
-  private afterEntry(costMs: number): void {
+  /**
+   * The batch as the guest's enter() takes it, `[op, args, op, args…]`, copied into the isolate in one go; body
+   * chunks that own their whole buffer move instead. A host call's outcome that cannot be copied becomes a failed
+   * outcome for that call alone.
+   */
+  private payload(batch: Entry[]): ivm.Copy<unknown[]> {
+    const flat: unknown[] = [];
+    const moves: ArrayBuffer[] = [];
+    for (const entry of batch) {
+      flat.push(entry.op, entry.args);
+      if (entry.move) moves.push(entry.move);
+    }
+    try {
+      return new ivm.ExternalCopy(flat, moves.length ? { transferList: moves } : undefined).copyInto({ release: true, transferIn: moves.length > 0 });
+    } catch {
+      // Some outcome holds a value isolated-vm cannot copy (a binding returned a function, say): find it, copy the rest.
+      for (const entry of batch) {
+        if (entry.op !== 'settle') continue;
+        try {
+          new ivm.ExternalCopy(entry.args).release();
+        } catch {
+          entry.args = [entry.args[0], UNCOPYABLE];
+        }
+      }
+      return new ivm.ExternalCopy(batch.flatMap((entry) => [entry.op, entry.args])).copyInto({ release: true });
+    }
+  }
+
+  /** Records what each entry of the batch cost (SameThread.ran) and drains the outbox. */
+  private afterBatch(costMs: number): void {
     if (!this.host.alive()) return;
     this.undrained = true;
     this.host.sameThread.ran(costMs);
@@ -161,7 +251,7 @@ export class GuestEntries {
   }
 
   /**
-   * Drains the outbox after entries ended: on the main thread when the isolate's is idle, else queued behind the
+   * Drains the outbox after batches ended: on the main thread when the isolate's is idle, else queued behind the
    * work on it (so answers do not wait for a lull under load).
    */
   private flush(): void {
@@ -224,20 +314,22 @@ export class GuestEntries {
     }
   }
 
-  /** Runs a host call the guest started; its outcome is delivered through the settle entry. */
+  /** Runs a host call the guest started; its outcome goes back with the next batch, as a settle entry. */
   private startHostCall(callId: number, name: unknown, args: unknown): void {
     if (!this.host.alive()) return;
-    this.host.hostCall(name, args).then((outcome) => {
-      // Outcomes that settle in the same turn (32 cache reads answered by one Redis reply) go in one entry: a tick
-      // runs once the microtasks that settled them have all run.
-      if (this.settled.length === 0) process.nextTick(() => this.settleCalls());
-      this.settled.push(callId, outcome);
+    this.host.hostCall(name, args).then(({ outcome, move }) => {
+      if (!this.host.alive()) return;
+      this.queue.push({ op: 'settle', args: [callId, outcome], move });
+      if (this.queue.length === 1) schedule(this);
     });
   }
+}
 
-  private settleCalls(): void {
-    const pairs = this.settled;
-    this.settled = [];
-    this.enter('settle', pairs);
+/** The deadline of a batch: the entry's closest to its end, else the wall-time limit from now. */
+function earliest(batch: Entry[], host: EntryHost): Deadline {
+  let found: Deadline | undefined;
+  for (const { deadline } of batch) {
+    if (deadline && (!found || deadline.remaining() < found.remaining())) found = deadline;
   }
+  return found ?? new Deadline(host.wallMs, host.app);
 }

@@ -73,7 +73,7 @@ export class HostFetch {
         let bodyId: number | null = null;
         if (hasBody) {
           bodyId = bodies.registerResponse(response.body!, scopes.length);
-          for (const scope of scopes) scope.bodies.add(bodyId);
+          for (const scope of scopes) scope.hold(bodyId);
         }
         return { status: response.status, statusText: response.statusText, headers: [...response.headers], url, redirected: hop > 0, body: bodyId };
       }

@@ -3,13 +3,14 @@ import { bytesResponse } from '../../core/complete-body.js';
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { LogRecord } from '../../core/context.js';
 import type { DispatchResult } from './protocol.js';
+import type { RequestScope } from './request-scope.js';
 
+/** The isolate a response comes from (one object per isolate, not per request). */
 export interface ResponseSide {
   app: string;
-  requestId: string;
   log(record: LogRecord): void;
-  /** The host stream for a guest body stream id. */
-  stream(id: number): ReadableStream<Uint8Array>;
+  /** The host stream for a guest body stream id of the request `scope`. */
+  stream(id: number, scope: RequestScope): ReadableStream<Uint8Array>;
   /** Drops a guest body stream the host will not read. */
   cancel(id: number): void;
 }
@@ -19,8 +20,9 @@ function isPair(value: unknown): value is [string, string] {
 }
 
 /** The result is a copy of guest data, so every field is checked before the host trusts it. */
-export function hostResponse(result: DispatchResult, side: ResponseSide): Response {
-  const { app, requestId } = side;
+export function hostResponse(result: DispatchResult, side: ResponseSide, scope: RequestScope): Response {
+  const { app } = side;
+  const { requestId } = scope;
   const details = { app };
   switch (result?.kind) {
     case 'exception':
@@ -36,7 +38,7 @@ export function hostResponse(result: DispatchResult, side: ResponseSide): Respon
         if (!valid) throw new TypeError('its status, headers or body are malformed');
         const init = { status, statusText, headers };
         if (body instanceof Uint8Array) return bytesResponse(body, init);
-        return new Response(typeof body === 'number' ? side.stream(body) : null, init);
+        return new Response(typeof body === 'number' ? side.stream(body, scope) : null, init);
       } catch (error) {
         if (typeof body === 'number') side.cancel(body);
         throw new HangarError(ErrorCode.APP_EXCEPTION, `app ${app} answered a response the host cannot send: ${(error as Error).message}`, { details });

@@ -58,7 +58,16 @@ export class IsolatePool {
   private readonly groups = new Map<string, Group>();
   /** Every pooled isolate; Map order is use order, least recently used first: the order eviction goes by. */
   private readonly lru = new Map<AppIsolate, Group>();
-  private readonly idleTimers = new Map<AppIsolate, NodeJS.Timeout>();
+  /** Each app Lambda's group, found without building its key on every request. */
+  private readonly groupOf = new WeakMap<DispatchTarget['lambda'], Group>();
+  /** When each idle pooled isolate went idle (performance.now()); an isolate with a request in flight is not here. */
+  private readonly idleSince = new Map<AppIsolate, number>();
+  /**
+   * One timer for every idle teardown, due at the earliest: a timer set and cleared per request cost more than
+   * the rest of the pool's bookkeeping.
+   */
+  private sweepTimer?: NodeJS.Timeout;
+  private sweepAt = Infinity;
   private readonly heapCheckedAt = new WeakMap<AppIsolate, number>();
   private readonly retired = new Set<string>();
   /** Isolates alive and not pooled: one-offs for released deployments, and recycled ones draining. */
@@ -113,10 +122,16 @@ export class IsolatePool {
   }
 
   private group(target: DispatchTarget): Group {
+    const known = this.groupOf.get(target.lambda);
+    if (known && this.groups.get(known.key) === known) {
+      known.target = target;
+      return known;
+    }
     const key = `${target.deployment.id}\0${target.lambda.digest ?? target.path}`;
     let group = this.groups.get(key);
     if (!group) this.groups.set(key, (group = { key, target, deploymentId: target.deployment.id, isolates: new Set(), starting: 0 }));
     group.target = target;
+    this.groupOf.set(target.lambda, group);
     return group;
   }
 
@@ -124,8 +139,7 @@ export class IsolatePool {
     const group = this.lru.get(isolate)!;
     this.lru.delete(isolate);
     this.lru.set(isolate, group);
-    clearTimeout(this.idleTimers.get(isolate));
-    this.idleTimers.delete(isolate);
+    this.idleSince.delete(isolate);
     return isolate;
   }
 
@@ -200,25 +214,47 @@ export class IsolatePool {
     if (!group) return false;
     this.lru.delete(isolate);
     group.isolates.delete(isolate);
-    clearTimeout(this.idleTimers.get(isolate));
-    this.idleTimers.delete(isolate);
+    this.idleSince.delete(isolate);
     return true;
   }
 
-  /** After each request: an oversized heap is recycled, and an idle isolate gets its teardown timer. */
+  /** After each request: an oversized heap is recycled, and an isolate left idle is due for teardown after idleMs. */
   private settled(isolate: AppIsolate): void {
-    const group = this.lru.get(isolate);
-    if (!group || !isolate.alive) return;
+    if (!this.lru.has(isolate) || !isolate.alive) return;
     this.checkHeap(isolate);
-    if (isolate.load > 0 || this.idleTimers.has(isolate)) return;
-    const timer = setTimeout(() => {
-      this.idleTimers.delete(isolate);
-      if (isolate.load > 0 || !this.lru.has(isolate) || group.isolates.size <= this.limits.min) return;
-      this.remove(isolate);
-      isolate.dispose();
-    }, this.limits.idleMs);
-    timer.unref();
-    this.idleTimers.set(isolate, timer);
+    if (isolate.load > 0 || this.idleSince.has(isolate)) return;
+    const now = performance.now();
+    this.idleSince.set(isolate, now);
+    this.armSweep(now + this.limits.idleMs);
+  }
+
+  private armSweep(at: number): void {
+    if (this.closed || (this.sweepTimer && this.sweepAt <= at)) return;
+    clearTimeout(this.sweepTimer);
+    this.sweepAt = at;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - performance.now())));
+    this.sweepTimer.unref();
+  }
+
+  /** Tears down the isolates idle for idleMs (but a group's `min`), and sets the timer for the next one due. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [isolate, since] of this.idleSince) {
+      const group = this.lru.get(isolate);
+      if (!group || isolate.load > 0) {
+        this.idleSince.delete(isolate);
+        continue;
+      }
+      if (now - since < this.limits.idleMs) next = Math.min(next, since + this.limits.idleMs);
+      else if (group.isolates.size > this.limits.min) {
+        this.remove(isolate);
+        isolate.dispose();
+      } else this.idleSince.delete(isolate);
+    }
+    if (next < Infinity) this.armSweep(next);
   }
 
   private checkHeap(isolate: AppIsolate): void {
@@ -266,8 +302,8 @@ export class IsolatePool {
 
   close(): void {
     this.closed = true;
-    for (const timer of this.idleTimers.values()) clearTimeout(timer);
-    this.idleTimers.clear();
+    clearTimeout(this.sweepTimer);
+    this.idleSince.clear();
     const all = [...this.lru.keys(), ...this.loose];
     this.groups.clear();
     this.lru.clear();

@@ -132,7 +132,7 @@ export type GuestMessage =
 /**
  * Every way the host runs guest code, through GuestApi.enter. The guest function returns at once; whatever it
  * starts answers through the outbox. Arguments per op: dispatch(head, token), pull(id, token), pullUpload(id, token),
- * cancel(id), cancelUpload(id), timer(id), settle(callId, outcome, callId, outcome...).
+ * cancel(id), cancelUpload(id), timer(id), settle(callId, outcome).
  */
 export type EntryOp = 'dispatch' | 'pull' | 'pullUpload' | 'cancel' | 'cancelUpload' | 'timer' | 'settle';
 
@@ -158,8 +158,8 @@ export interface InstallConfig {
 
 /** Guest functions the host holds References to. */
 export interface GuestApi {
-  /** Runs one entry (EntryOp); never throws for the app's sake, and answers through the outbox. */
-  enter(op: EntryOp, ...args: unknown[]): void;
+  /** Starts a batch of entries, `[op, args, op, args…]` (EntryOp); never throws, and answers through the outbox. */
+  enter(batch: unknown[]): void;
   /** Takes the outbox: the messages left since the last drain, or null when there are none. */
   drain(): GuestMessage[] | null;
 }

@@ -2,30 +2,20 @@
 import type { RequestContext } from '../../core/context.js';
 import type { CpuAccount } from './cpu-meter.js';
 
-export interface RequestScopeOptions {
-  /** The number the guest knows the request by (RequestHead.seq). */
-  seq: number;
-  context: RequestContext;
-  /** Hops the request made through apps fetching apps (its x-hangar-depth). */
-  depth: number;
-  cpu: CpuAccount;
-  waitUntilMs: number;
-  /** Called once, when the scope ends. */
-  onClose(scope: RequestScope): void;
-  /** Called when waitUntil work is cut off at the limit. */
-  onCutOff(scope: RequestScope, pending: number): void;
+/** What a scope tells its isolate (AppIsolate): one object per isolate, rather than closures per request. */
+export interface ScopeOwner {
+  /** The scope ended (called once). */
+  scopeClosed(scope: RequestScope): void;
+  /** Its waitUntil work was cut off at the limit, `pending` promises still unsettled. */
+  scopeCutOff(scope: RequestScope, pending: number): void;
 }
 
 export class RequestScope {
-  readonly seq: number;
   readonly requestId: string;
-  readonly depth: number;
-  readonly cpu: CpuAccount;
   /** fetch() calls counted against this request. */
   subrequests = 0;
   /** Host bodies held for this request (its own body, its fetch() responses), released when it ends. */
-  readonly bodies = new Set<number>();
-  private readonly options: RequestScopeOptions;
+  private held?: Set<number>;
   private pending = 0;
   private answered = false;
   private bodySent = false;
@@ -33,16 +23,31 @@ export class RequestScope {
   private cutOffTimer?: NodeJS.Timeout;
   private backgroundDone?: () => void;
 
-  constructor(options: RequestScopeOptions) {
-    this.options = options;
-    this.seq = options.seq;
-    this.requestId = options.context.requestId;
-    this.depth = options.depth;
-    this.cpu = options.cpu;
+  constructor(
+    /** The number the guest knows the request by (RequestHead.seq). */
+    readonly seq: number,
+    private readonly context: RequestContext,
+    /** Hops the request made through apps fetching apps (its x-hangar-depth). */
+    readonly depth: number,
+    readonly cpu: CpuAccount,
+    private readonly waitUntilMs: number,
+    private readonly owner: ScopeOwner,
+  ) {
+    this.requestId = context.requestId;
   }
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** The host bodies this request holds. */
+  get bodies(): Iterable<number> {
+    return this.held ?? [];
+  }
+
+  /** Holds a host body until the request ends. */
+  hold(bodyId: number): void {
+    (this.held ??= new Set()).add(bodyId);
   }
 
   /** The response head went out: waitUntil work has waitUntilMs from now. */
@@ -64,7 +69,7 @@ export class RequestScope {
     if (this.closed) return;
     if (count > 0 && !this.backgroundDone) {
       // The kernel waits for it in close(), and it keeps the scope (and so the isolate) alive.
-      this.options.context.waitUntil(new Promise<void>((resolve) => (this.backgroundDone = resolve)));
+      this.context.waitUntil(new Promise<void>((resolve) => (this.backgroundDone = resolve)));
     }
     this.pending = count;
     this.armCutOff();
@@ -78,16 +83,16 @@ export class RequestScope {
     clearTimeout(this.cutOffTimer);
     this.cpu.close();
     this.backgroundDone?.();
-    this.options.onClose(this);
+    this.owner.scopeClosed(this);
   }
 
   private armCutOff(): void {
     if (this.closed || this.cutOffTimer || !this.answered || this.pending === 0) return;
     // Not unref'd: close() waits for background work, and the bound on that wait must fire even in an idle process.
     this.cutOffTimer = setTimeout(() => {
-      this.options.onCutOff(this, this.pending);
+      this.owner.scopeCutOff(this, this.pending);
       this.close();
-    }, this.options.waitUntilMs);
+    }, this.waitUntilMs);
   }
 
   /**

@@ -1,4 +1,4 @@
-// The one guest function the host runs guest code through: starts an entry's work and answers through the outbox.
+// The one guest function the host runs guest code through: starts a batch of entries, each answering through the outbox.
 import type { ChunkOutcome, DispatchResult, EntryOp, RequestHead } from '../protocol.js';
 import type { Dispatcher } from './dispatch.js';
 import type { GuestFetch } from './fetch.js';
@@ -28,13 +28,17 @@ function failure(error: unknown): ChunkOutcome {
   }
 }
 
-export function createEnter(parts: EntryParts): (op: EntryOp, ...args: unknown[]) => void {
+/**
+ * The guest's enter(): a batch `[op, args, op, args…]` from the host (guest-entries.ts), each entry started in turn.
+ * One that throws does not stop the others: each answers (or fails) through its own reply.
+ */
+export function createEnter(parts: EntryParts): (batch: unknown[]) => void {
   const { outbox, dispatcher, fetcher, timers, caller } = parts;
   const reply = (token: unknown, value: unknown) => outbox.post(['reply', token as number, value]);
   const replyChunk = (token: unknown, read: Promise<Uint8Array | null>) =>
     apply(then, read, [(value: Uint8Array | null) => reply(token, { ok: true, value }), (error: unknown) => reply(token, failure(error))]);
 
-  return (op, ...args) => {
+  function start(op: EntryOp, args: unknown[]): void {
     // Indexed, not destructured: an app may have replaced Array.prototype[Symbol.iterator].
     const a = args[0];
     const b = args[1];
@@ -59,8 +63,18 @@ export function createEnter(parts: EntryParts): (op: EntryOp, ...args: unknown[]
         timers.fire(a as number);
         return;
       case 'settle':
-        for (let i = 0; i + 1 < args.length; i += 2) caller.settle(args[i], args[i + 1]);
+        caller.settle(a, b);
         return;
+    }
+  }
+
+  return (batch) => {
+    for (let i = 0; i + 1 < batch.length; i += 2) {
+      try {
+        start(batch[i] as EntryOp, batch[i + 1] as unknown[]);
+      } catch {
+        // Entries report their own failures (a timer's callback throwing is reported by fire()); nothing else to do.
+      }
     }
   };
 }

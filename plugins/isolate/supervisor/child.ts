@@ -143,7 +143,7 @@ class ChildServer {
 
   /** The request's context, under the id the parent gave it, so log lines match the parent's. */
   private context(requestId: string, request: Request): RequestContext {
-    return { ...this.runtime!.newContext(request), requestId, logger: this.runtime!.logger.child({ requestId }) };
+    return this.runtime!.newContext(request, requestId);
   }
 }
 
