@@ -28,14 +28,15 @@ export interface BridgeHandlers extends PlatformHandlers {
 const LOG_LEVELS = new Set<GuestLogLevel>(['trace', 'debug', 'info', 'warn', 'error']);
 
 /**
- * A call's outcome as the next batch carries it (guest-entries.ts): a Uint8Array value that spans its whole buffer
- * (a request body chunk) moves into the isolate without a copy. A slice (a Buffer from Node's pool, a subarray)
- * shares its buffer with other bytes, and moving it would empty them: those are copied.
+ * A call's outcome as the next batch carries it (guest-entries.ts, which also fails the call if its value cannot be
+ * copied). A Uint8Array value that spans its whole buffer (a request body chunk) moves into the isolate without a
+ * copy; a slice (a Buffer from Node's pool, a subarray) shares its buffer with other bytes, and moving it would empty
+ * them: those are copied.
  */
-function carried(outcome: HostOutcome<unknown>, moveBytes: boolean): HostCallOutcome {
-  const bytes = moveBytes && outcome.ok && outcome.value instanceof Uint8Array ? outcome.value : undefined;
-  const movable = bytes && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  return movable ? { outcome, move: bytes.buffer as ArrayBuffer } : { outcome };
+function carried(name: HostCallName, outcome: HostOutcome<unknown>): HostCallOutcome {
+  const value = outcome.ok ? outcome.value : undefined;
+  const movable = name === 'readBody' && value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer;
+  return movable ? { outcome, move: value.buffer as ArrayBuffer } : { outcome };
 }
 
 /** A failure as the guest gets it: only a name and message, never a host stack. */
@@ -139,7 +140,7 @@ export function createHostCalls(handlers: BridgeHandlers): (name: unknown, args:
     const run = typeof name === 'string' && Object.hasOwn(table, name) ? table[name as HostCallName] : undefined;
     try {
       if (!run || !Array.isArray(args)) throw new TypeError(`the guest asked for an unknown host call ${String(name)}`);
-      return carried({ ok: true, value: await run(args) }, name === 'readBody');
+      return carried(name as HostCallName, { ok: true, value: await run(args) });
     } catch (error) {
       return { outcome: failed(error) };
     }

@@ -1,9 +1,9 @@
 // A wall-clock deadline: races work against the time left and says when it ran out.
 import { ErrorCode, HangarError } from '../../core/errors.js';
 
-/** Something with a deadline: `expire()` is called once `at` (a performance.now() time) has passed, unless unwatched. */
-export interface Expiring {
-  readonly at: number;
+interface Race {
+  /** performance.now() at which it expires. */
+  at: number;
   expire(): void;
 }
 
@@ -12,7 +12,7 @@ export interface Expiring {
  * cost more host time than the rest of the isolate's bookkeeping. The timer holds the process open only while a race
  * is on, as a timer per race did.
  */
-const races = new Set<Expiring>();
+const races = new Set<Race>();
 let timer: NodeJS.Timeout | undefined;
 let timerAt = Infinity;
 
@@ -31,7 +31,7 @@ function fire(): void {
   timerAt = Infinity;
   // Node's timers run on the loop's cached clock and may fire a little early: an unexpired race re-arms the timer.
   const now = performance.now();
-  const expired: Expiring[] = [];
+  const expired: Race[] = [];
   let next = Infinity;
   for (const race of races) {
     if (race.at <= now) expired.push(race);
@@ -42,14 +42,8 @@ function fire(): void {
   for (const race of expired) race.expire();
 }
 
-/** Calls `entry.expire()` once its time has passed, unless it is unwatched first. */
-export function watchDeadline(entry: Expiring): void {
-  races.add(entry);
-  arm(entry.at);
-}
-
-export function unwatchDeadline(entry: Expiring): void {
-  races.delete(entry);
+function leave(race: Race): void {
+  races.delete(race);
   if (races.size === 0) timer?.unref();
 }
 
@@ -80,17 +74,18 @@ export class Deadline {
   /** Settles with `work`, or rejects with LIMIT_WALL_TIME once the time is up, after calling `onExpire`. */
   race<T>(work: Promise<T>, onExpire: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const race: Expiring = {
+      const race: Race = {
         at: performance.now() + this.remaining(),
         expire: () => {
           onExpire();
           reject(this.expired());
         },
       };
-      watchDeadline(race);
+      races.add(race);
+      arm(race.at);
       work.then(
-        (value) => (unwatchDeadline(race), resolve(value)),
-        (error: unknown) => (unwatchDeadline(race), reject(error)),
+        (value) => (leave(race), resolve(value)),
+        (error: unknown) => (leave(race), reject(error)),
       );
     });
   }

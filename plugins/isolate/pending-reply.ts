@@ -2,15 +2,18 @@
 // limit, or the end of the isolate.
 import type { HangarError } from '../../core/errors.js';
 import type { CpuAccount, Failable } from './cpu-meter.js';
-import { unwatchDeadline, watchDeadline, type Deadline, type Expiring } from './deadline.js';
+import type { Deadline } from './deadline.js';
 
-/** How a reply is settled from the outbox, or failed when the isolate goes (GuestEntries keeps them by token). */
+/** How a reply is settled from the outbox, or failed (GuestEntries keeps them by token, and watches their deadlines). */
 export interface Reply {
+  /** performance.now() past which nobody waits for it: `expire()` is then called, once. */
+  readonly at: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  expire(): void;
 }
 
-/** Where replies are kept by token until the outbox answers them (GuestEntries). */
+/** Where replies are kept by token until the outbox answers them or their deadline passes (GuestEntries). */
 export interface ReplyBook {
   expect(reply: Reply): number;
   /** Nobody waits for this reply any more. */
@@ -18,10 +21,10 @@ export interface ReplyBook {
 }
 
 /**
- * One promise and one object per reply, whichever of its four ends comes first: the shared deadline timer and the
+ * One promise and one object per reply, whichever of its four ends comes first: its book's deadline timer and the
  * CPU meter call into it directly, where wrapping the reply in a race and a bound cost two more promises each.
  */
-export class PendingReply<T> implements Reply, Expiring, Failable {
+export class PendingReply<T> implements Reply, Failable {
   readonly promise: Promise<T>;
   readonly token: number;
   readonly at: number;
@@ -42,7 +45,6 @@ export class PendingReply<T> implements Reply, Expiring, Failable {
     });
     this.at = deadline.at;
     this.token = book.expect(this);
-    watchDeadline(this);
     account?.watch(this);
   }
 
@@ -61,7 +63,7 @@ export class PendingReply<T> implements Reply, Expiring, Failable {
     this.reject(error);
   }
 
-  /** The deadline passed. */
+  /** The deadline passed (the book has already forgotten it). */
   expire(): void {
     if (this.done) return;
     this.book.forget(this.token);
@@ -72,7 +74,6 @@ export class PendingReply<T> implements Reply, Expiring, Failable {
   private end(): boolean {
     if (this.done) return false;
     this.done = true;
-    unwatchDeadline(this);
     this.account?.unwatch(this);
     return true;
   }
