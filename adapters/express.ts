@@ -10,17 +10,22 @@ export type { AdapterOptions } from './runtime-source.js';
 export type EdgeRuntimeMiddleware = WithRuntime<(req: ExpressRequest, res: ExpressResponse, next: NextFunction) => void>;
 
 /** Answers one request through the runtime, or hands it to `next()` when no app owns it. */
-async function answer(runtime: Promise<EdgeRuntime>, req: ExpressRequest, res: ExpressResponse, next: NextFunction): Promise<void> {
-  const response = await (await runtime).handle(toRequest(req, res, { protocol: req.protocol }));
-  if (!response) return next();
-  // The tenant answers, not the host: Express's own X-Powered-By is not part of the app's response.
-  res.removeHeader('x-powered-by');
-  await writeResponse(response, res);
+function answer(runtime: EdgeRuntime, req: ExpressRequest, res: ExpressResponse, next: NextFunction): Promise<void> {
+  return runtime.handle(toRequest(req, res, { protocol: req.protocol })).then((response) => {
+    if (!response) return next();
+    // The tenant answers, not the host: Express's own X-Powered-By is not part of the app's response.
+    res.removeHeader('x-powered-by');
+    return writeResponse(response, res);
+  });
 }
 
 export function edgeRuntime(options: AdapterOptions = {}): EdgeRuntimeMiddleware {
   const source = runtimeSource(options);
+  // Once created, the runtime is used directly: awaiting its promise on every request cost a turn of the microtask queue.
+  let ready: EdgeRuntime | undefined;
   return withRuntime((req: ExpressRequest, res: ExpressResponse, next: NextFunction): void => {
-    answer(source.runtime, req, res, next).catch(next);
+    // A malformed request throws here, and Express hands what a middleware throws to next() too.
+    const answered = ready ? answer(ready, req, res, next) : source.runtime.then((runtime) => answer((ready = runtime), req, res, next));
+    answered.catch(next);
   }, source);
 }

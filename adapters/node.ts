@@ -213,10 +213,18 @@ function writeParts({ status, statusText, headers, bytes }: ResponseParts, res: 
  * Writes a WHATWG Response to a ServerResponse: status, every header (each Set-Cookie on its own line), then the body
  * chunk by chunk, waiting for `drain` so a slow client slows the producer. A client abort cancels the body; a body
  * that fails mid-way destroys the connection, so the client sees a truncated response rather than a complete-looking one.
+ * A complete response (a `bytesResponse`) is written at once, and nothing is returned to wait for.
  */
-export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+export function writeResponse(response: Response, res: ServerResponse): Promise<void> | undefined {
   const parts = responseParts(response);
-  if (parts) return writeParts(parts, res);
+  if (parts) {
+    writeParts(parts, res);
+    return undefined;
+  }
+  return streamResponse(response, res);
+}
+
+async function streamResponse(response: Response, res: ServerResponse): Promise<void> {
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {

@@ -1,7 +1,7 @@
 // RequestContext: what travels with one request through the hooks, the router and the executor; and the kernel's.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Deployment } from './deployment.js';
+import { requestId as newRequestId } from './request-id.js';
 
 export interface RequestContext {
   /** Unique per request; sent back as `x-request-id` and put on every log line. */
@@ -47,7 +47,7 @@ export class KernelContext implements RequestContext {
   constructor(
     private readonly owner: ContextOwner,
     private readonly request: Request,
-    readonly requestId: string = randomUUID(),
+    readonly requestId: string = newRequestId(),
   ) {}
 
   get signal(): AbortSignal {

@@ -311,7 +311,8 @@ export class AppIsolate {
   private request<T>(op: EntryOp, arg: unknown, deadline: Deadline, scope?: RequestScope): Promise<T> {
     const { entries } = this;
     if (!this.alive || !entries) return Promise.reject(this.replaced());
-    const cpuAtStart = this.isolate.cpuTime;
+    // The meter's last reading stands in for the CPU time now: what it misses is microseconds against a deadline.
+    const cpuAtStart = this.meter.lastReading;
     const reply = new PendingReply<T>(entries, deadline, scope?.cpu, () => this.checkRunaway(cpuAtStart, deadline));
     entries.enter(op, [arg, reply.token], deadline);
     return reply.promise;

@@ -42,25 +42,35 @@ class Account implements CpuAccount {
   /** Found over its limit once; failed if still over at the next check. */
   suspect = false;
   private failure?: HangarError;
-  /** What waits on the request (made on first watch: most requests wait for one reply at a time, if any). */
-  private waiting?: Set<Failable>;
+  /** What waits on the request: one reply at a time, mostly (a body pulled while it answers makes two). */
+  private waiter?: Failable;
+  private others?: Failable[];
 
-  constructor(private readonly meter: CpuMeter) {}
+  constructor(
+    private readonly meter: CpuMeter,
+    /** The account's key in its meter. */
+    readonly id: number,
+  ) {}
 
   watch(waiter: Failable): void {
     if (this.failure) return waiter.fail(this.failure);
-    (this.waiting ??= new Set()).add(waiter);
+    if (!this.waiter) this.waiter = waiter;
+    else (this.others ??= []).push(waiter);
   }
 
   unwatch(waiter: Failable): void {
-    this.waiting?.delete(waiter);
+    if (this.waiter === waiter) this.waiter = this.others?.pop();
+    else if (this.others) {
+      const at = this.others.indexOf(waiter);
+      if (at >= 0) this.others.splice(at, 1);
+    }
   }
 
   fail(error: HangarError): void {
     this.failure = error;
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    if (waiting) for (const waiter of waiting) waiter.fail(error);
+    const waiting = [this.waiter, ...(this.others ?? [])];
+    this.waiter = this.others = undefined;
+    for (const waiter of waiting) waiter?.fail(error);
   }
 
   close(): void {
@@ -74,7 +84,9 @@ class Account implements CpuAccount {
  * for all of it. CPU used while none is in flight is charged to the isolate, up to one request's limit.
  */
 export class CpuMeter {
-  private readonly accounts = new Set<Account>();
+  /** The requests being charged, by id (numbers: objects as keys of a long-lived collection made garbage collection costlier, see guest-entries.ts). */
+  private readonly accounts = new Map<number, Account>();
+  private nextAccount = 1;
   private lastCpu: bigint;
   private lastAt = performance.now();
   private idleMs = 0;
@@ -93,20 +105,25 @@ export class CpuMeter {
     this.lastCpu = cpuTime();
   }
 
-  /** Starts charging a request; the CPU used outside requests so far is forgiven. */
+  /**
+   * Starts charging a request; the CPU used outside requests so far is forgiven. With requests in flight, the CPU used
+   * since the last reading goes to them and this one alike at the next: a reading per request cost a native call.
+   */
   open(): CpuAccount {
-    this.settle();
-    this.idleMs = 0;
-    const account = new Account(this);
-    this.accounts.add(account);
+    if (this.accounts.size === 0) {
+      this.settle();
+      this.idleMs = 0;
+    }
+    const account = new Account(this, this.nextAccount++);
+    this.accounts.set(account.id, account);
     this.schedule();
     return account;
   }
 
   closeAccount(account: Account): void {
-    if (!this.accounts.has(account)) return;
+    if (!this.accounts.has(account.id)) return;
     this.settle();
-    this.accounts.delete(account);
+    this.accounts.delete(account.id);
     if (this.accounts.size === 0) this.watchingIdle = true;
     this.schedule();
   }
@@ -123,8 +140,13 @@ export class CpuMeter {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const account of this.accounts) account.fail(reason);
+    for (const account of this.accounts.values()) account.fail(reason);
     this.accounts.clear();
+  }
+
+  /** The isolate's CPU time at the last reading (recent while requests are in flight). */
+  get lastReading(): bigint {
+    return this.lastCpu;
   }
 
   /** The LIMIT_CPU_TIME error for this app, naming its limit. */
@@ -149,7 +171,7 @@ export class CpuMeter {
     this.lastCpu = now;
     this.lastAt = at;
     if (this.accounts.size === 0) this.idleMs += used;
-    else for (const account of this.accounts) account.usedMs += used / this.accounts.size;
+    else for (const account of this.accounts.values()) account.usedMs += used / this.accounts.size;
     return { cpuMs: used, wallMs };
   }
 
@@ -162,7 +184,7 @@ export class CpuMeter {
     let dueMs: number;
     if (this.accounts.size > 0) {
       dueMs = Infinity;
-      for (const account of this.accounts) {
+      for (const account of this.accounts.values()) {
         dueMs = Math.min(dueMs, account.suspect ? Math.min(CONFIRM_MS, this.limitMs / 4) : this.limitMs - account.usedMs);
       }
     } else if (this.watchingIdle) {
@@ -189,12 +211,12 @@ export class CpuMeter {
     if (this.accounts.size === 0 && !this.watchingIdle) return;
     const { cpuMs, wallMs } = this.settle();
     const burning = wallMs > 0 && cpuMs >= wallMs * BURNING_SHARE;
-    for (const account of [...this.accounts]) {
+    for (const account of [...this.accounts.values()]) {
       const over = account.usedMs > this.limitMs;
       const confirmed = over && account.suspect;
       account.suspect = over;
       if (!confirmed) continue;
-      this.accounts.delete(account);
+      this.accounts.delete(account.id);
       const error = this.limitError('did not answer within its CPU-time limit');
       account.fail(error);
       this.events.over(error, burning);

@@ -56,8 +56,13 @@ const closedError = () => new HangarError(ErrorCode.INTERNAL, 'the isolate execu
 
 export class IsolatePool {
   private readonly groups = new Map<string, Group>();
-  /** Every pooled isolate; Map order is use order, least recently used first: the order eviction goes by. */
-  private readonly lru = new Map<AppIsolate, Group>();
+  /** Every pooled isolate, with its group. */
+  private readonly pooled = new Map<AppIsolate, Group>();
+  /**
+   * When each pooled isolate was last handed a request (performance.now()): eviction takes the least recent idle one.
+   * A timestamp, not a reordered Map: reordering on every request churned the Map's tables, and eviction is rare.
+   */
+  private readonly lastUsed = new WeakMap<AppIsolate, number>();
   /** Each app Lambda's group, found without building its key on every request. */
   private readonly groupOf = new WeakMap<DispatchTarget['lambda'], Group>();
   /** When each idle pooled isolate went idle (performance.now()); an isolate with a request in flight is not here. */
@@ -136,23 +141,27 @@ export class IsolatePool {
   }
 
   private touch(isolate: AppIsolate): AppIsolate {
-    const group = this.lru.get(isolate)!;
-    this.lru.delete(isolate);
-    this.lru.set(isolate, group);
-    this.idleSince.delete(isolate);
+    this.lastUsed.set(isolate, performance.now());
+    if (this.idleSince.size > 0) this.idleSince.delete(isolate);
     return isolate;
   }
 
   /** True when the process may hold one more isolate, tearing down the least recently used idle one if it must. */
   private makeRoom(): boolean {
-    if (this.lru.size + this.loose.size + this.startingTotal < this.limits.maxIsolates) return true;
-    for (const isolate of this.lru.keys()) {
-      if (isolate.load > 0) continue;
-      this.remove(isolate);
-      isolate.dispose();
-      return true;
+    if (this.pooled.size + this.loose.size + this.startingTotal < this.limits.maxIsolates) return true;
+    let oldest: AppIsolate | undefined;
+    let oldestAt = Infinity;
+    for (const isolate of this.pooled.keys()) {
+      const at = this.lastUsed.get(isolate) ?? -Infinity;
+      if (isolate.load === 0 && at < oldestAt) {
+        oldest = isolate;
+        oldestAt = at;
+      }
     }
-    return false;
+    if (!oldest) return false;
+    this.remove(oldest);
+    oldest.dispose();
+    return true;
   }
 
   private start(target: DispatchTarget, group: Group, deadline: Deadline): Promise<AppIsolate> {
@@ -168,7 +177,8 @@ export class IsolatePool {
         }
         if (this.groups.get(group.key) === group) {
           group.isolates.add(isolate);
-          this.lru.set(isolate, group);
+          this.pooled.set(isolate, group);
+          this.lastUsed.set(isolate, performance.now());
           // Out of memory, a runaway, a V8 failure: a `min` isolate is replaced.
           void isolate.disposed.then(() => this.remove(isolate) && this.refill(group));
         } else {
@@ -210,9 +220,9 @@ export class IsolatePool {
 
   /** Takes an isolate out of the pool; false when it was not in it. */
   private remove(isolate: AppIsolate): boolean {
-    const group = this.lru.get(isolate);
+    const group = this.pooled.get(isolate);
     if (!group) return false;
-    this.lru.delete(isolate);
+    this.pooled.delete(isolate);
     group.isolates.delete(isolate);
     this.idleSince.delete(isolate);
     return true;
@@ -220,7 +230,7 @@ export class IsolatePool {
 
   /** After each request: an oversized heap is recycled, and an isolate left idle is due for teardown after idleMs. */
   private settled(isolate: AppIsolate): void {
-    if (!this.lru.has(isolate) || !isolate.alive) return;
+    if (!this.pooled.has(isolate) || !isolate.alive) return;
     this.checkHeap(isolate);
     if (isolate.load > 0 || this.idleSince.has(isolate)) return;
     const now = performance.now();
@@ -243,7 +253,7 @@ export class IsolatePool {
     const now = performance.now();
     let next = Infinity;
     for (const [isolate, since] of this.idleSince) {
-      const group = this.lru.get(isolate);
+      const group = this.pooled.get(isolate);
       if (!group || isolate.load > 0) {
         this.idleSince.delete(isolate);
         continue;
@@ -263,7 +273,7 @@ export class IsolatePool {
     this.heapCheckedAt.set(isolate, now);
     isolate.heapUsedBytes().then(
       (bytes) => {
-        const group = this.lru.get(isolate);
+        const group = this.pooled.get(isolate);
         if (!group || bytes <= isolate.memoryLimitBytes * this.limits.recycleHeapShare) return;
         this.remove(isolate);
         this.adoptLoose(isolate);
@@ -296,7 +306,7 @@ export class IsolatePool {
 
   /** Every live isolate, with its load and heap, for operators and tests. */
   async stats(): Promise<IsolateStats[]> {
-    const all = [...this.lru.keys(), ...this.loose];
+    const all = [...this.pooled.keys(), ...this.loose];
     return Promise.all(all.map(async (isolate) => ({ app: isolate.app, load: isolate.load, heapUsedBytes: await isolate.heapUsedBytes().catch(() => 0), ...isolate.entryMode })));
   }
 
@@ -304,9 +314,9 @@ export class IsolatePool {
     this.closed = true;
     clearTimeout(this.sweepTimer);
     this.idleSince.clear();
-    const all = [...this.lru.keys(), ...this.loose];
+    const all = [...this.pooled.keys(), ...this.loose];
     this.groups.clear();
-    this.lru.clear();
+    this.pooled.clear();
     for (const isolate of all) isolate.dispose();
   }
 }
