@@ -3,7 +3,8 @@
 // An undici Response costs its constructor, a Headers and a ReadableStream, and reading its body a reader and several
 // promise turns: a large share of a small request's time on the host. A response made here is a Response in every
 // way (`instanceof`, every property and method) that keeps status, header pairs and bytes as plain values until
-// someone reads anything else; then it builds the undici Response, which from then on is the truth.
+// someone reads anything else; then it builds the undici Response, which from then on is the truth. text(), json()
+// and arrayBuffer() read the bytes directly.
 
 /** What an adapter writes for a complete response: status line, header pairs (lowercase names), and the bytes. */
 export interface ResponseParts {
@@ -45,6 +46,8 @@ function pairsOf(init: HeadersInit | undefined): [string, string][] {
   });
 }
 
+const decoder = new TextDecoder();
+
 /** Its internals are reached through static members, so a bytes response shows nothing a Response does not have. */
 class BytesResponse {
   readonly #status: number;
@@ -52,6 +55,8 @@ class BytesResponse {
   readonly #headers: [string, string][];
   readonly #bytes: Uint8Array;
   #real?: Response;
+  /** Read by text(), json() or arrayBuffer() while nothing built the real response. */
+  #used = false;
 
   constructor(bytes: Uint8Array, init: ResponseInit) {
     const status = init.status ?? 200;
@@ -66,13 +71,25 @@ class BytesResponse {
     this.#bytes = bytes;
   }
 
-  /** The undici Response, built on first need. */
+  /** The undici Response, built on first need (its body read already, if this one's was). */
   static real(response: BytesResponse): Response {
-    return (response.#real ??= new Response(response.#bytes as BodyInit, { status: response.#status, statusText: response.#statusText, headers: response.#headers }));
+    if (response.#real) return response.#real;
+    const real = (response.#real = new Response(response.#bytes as BodyInit, { status: response.#status, statusText: response.#statusText, headers: response.#headers }));
+    if (response.#used) real.arrayBuffer().catch(() => undefined);
+    return real;
+  }
+
+  /** The body's bytes, read once: what the body readers share, without building the real response. */
+  static consume(response: BytesResponse): Promise<Uint8Array> {
+    if (response.#real) return response.#real.arrayBuffer().then((buffer) => new Uint8Array(buffer));
+    if (response.#used) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
+    response.#used = true;
+    return Promise.resolve(response.#bytes);
   }
 
   /** Parts for a writer while nothing built the real response; `undefined` after. */
   static parts(response: BytesResponse): ResponseParts | undefined {
+    if (response.#used) return undefined;
     const real = response.#real;
     if (!real) return { status: response.#status, statusText: response.#statusText, headers: response.#headers, bytes: response.#bytes };
     // Built, but its body unread: the bytes still are the body; the status and headers are the real one's.
@@ -113,7 +130,20 @@ class BytesResponse {
   }
 
   get bodyUsed(): boolean {
-    return this.#real?.bodyUsed ?? false;
+    return this.#used || (this.#real?.bodyUsed ?? false);
+  }
+
+  // The body readers most callers use (runtime.fetch() and then text()), without the undici Response and its stream.
+  text(): Promise<string> {
+    return BytesResponse.consume(this).then((bytes) => decoder.decode(bytes));
+  }
+
+  json(): Promise<unknown> {
+    return this.text().then((text) => JSON.parse(text) as unknown);
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return BytesResponse.consume(this).then((bytes) => bytes.slice().buffer);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](depth: number, options: object, inspect: (value: unknown, options: object) => string): string {

@@ -10,11 +10,12 @@ import type { EdgeRuntime } from '../../core/runtime.js';
 import { AppBindings } from './app-bindings.js';
 import { compileAppScript } from './app-script.js';
 import { recacheBootstrap } from './bootstrap.js';
-import { createHostCalls, createLink } from './bridge.js';
+import { createHostCalls } from './bridge.js';
 import { CpuMeter } from './cpu-meter.js';
 import { Deadline } from './deadline.js';
 import { GuestEntries } from './guest-entries.js';
 import { GuestIsolate } from './guest-isolate.js';
+import { platformConfig } from './limits.js';
 import { guestStream } from './guest-stream.js';
 import { HostBodies } from './host-bodies.js';
 import { HostFetch } from './host-fetch.js';
@@ -23,7 +24,7 @@ import { hostResponse, type ResponseSide } from './host-response.js';
 import { HostTimers } from './host-timers.js';
 import type { IsolateLimits } from './limits.js';
 import type { IsolateEvents } from './pool.js';
-import type { ChunkOutcome, DispatchResult, EntryOp, GuestLogLevel, InstallConfig, RequestHead } from './protocol.js';
+import type { AppConfig, ChunkOutcome, DispatchResult, EntryOp, GuestLogLevel, RequestHead } from './protocol.js';
 import { RequestScope, type ScopeOwner } from './request-scope.js';
 import { PendingReply } from './pending-reply.js';
 import { SAME_THREAD_DEFAULTS, SameThread } from './same-thread.js';
@@ -153,10 +154,6 @@ export class AppIsolate {
     this.disposed = new Promise((resolve) => (this.markDisposed = resolve));
     this.base = base;
     this.isolate = base.isolate;
-    base.adopt((message) => {
-      this.brokenBy = new HangarError(ErrorCode.INTERNAL, `the isolate of app ${this.app} failed in V8 and was abandoned`);
-      options.runtime.logger.fatal({ app: this.app, message }, CATASTROPHE);
-    });
   }
 
   /** A spare when one is ready, else a new isolate with the bootstrap run within the deadline. */
@@ -164,7 +161,7 @@ export class AppIsolate {
     const spare = options.spares?.take(options.limits.memoryMb);
     if (spare) return spare;
     const { app } = options.deployment;
-    return GuestIsolate.create(options.limits.memoryMb, deadline.remaining(), (message) => options.runtime.logger.fatal({ app, message }, CATASTROPHE)).catch((error: unknown) => {
+    return GuestIsolate.create(options.limits.memoryMb, deadline.remaining(), platformConfig(options.runtime), (message) => options.runtime.logger.fatal({ app, message }, CATASTROPHE)).catch((error: unknown) => {
       if (error instanceof Error && error.message === TIMED_OUT) throw deadline.expired();
       throw new HangarError(ErrorCode.INTERNAL, `the isolate bootstrap failed for app ${app}: ${(error as Error).message}`, { cause: error });
     });
@@ -223,20 +220,16 @@ export class AppIsolate {
     return `app://${this.app}/${this.options.lambda.handler}`;
   }
 
+  /**
+   * Gives the isolate its app: bindings, env and entry points (synchronously: the platform is already installed, and
+   * nothing else runs in the isolate), then compiles and runs the app's own script on the isolate's thread.
+   */
   private async boot(deadline: Deadline): Promise<void> {
     const { runtime, deployment, lambda, limits } = this.options;
-    const { context, install } = this.base;
-    const bindings = await AppBindings.collect(runtime, deployment, context);
-    const config: InstallConfig = {
-      app: this.app,
-      env: { ...deployment.env, ...lambda.environment },
-      bindings: bindings.guest,
-      maxTimers: limits.maxTimers,
-      userAgent: `hangar/${runtime.version}`,
-    };
+    const bindings = await AppBindings.collect(runtime, deployment, this.isolate, this.base.context);
     const handlers = {
       log: (level: GuestLogLevel, message: string) => this.log(level, message),
-      setTimer: (id: number, delayMs: number) => this.alive && this.timers.set(id, delayMs),
+      setTimer: (id: number, delayMs: number) => void (this.alive && this.timers.set(id, delayMs)),
       clearTimer: (id: number) => this.timers.clear(id),
       readBody: (id: number) => this.bodies.read(id),
       callBinding: (index: number, method: string, args: unknown[]) => bindings.call(index, method, args),
@@ -245,17 +238,16 @@ export class AppIsolate {
       abortFetch: (id: number) => this.fetcher.abort(id),
       ...this.platform.handlers,
     };
-    const api = (await install.apply(undefined, [createLink(handlers, this.base.externalCopy), config, bindings.factories.map((f) => f.derefInto())], {
-      arguments: { copy: true },
-      result: { reference: true },
-      timeout: deadline.remaining(),
-    })) as ivm.Reference;
-    // Asked for together: one trip to the isolate's thread instead of two, on every cold start.
-    const [enter, drain] = await Promise.all((['enter', 'drain'] as const).map((name) => api.get(name, { reference: true }) as Promise<ivm.Reference>));
+    this.base.adopt(handlers, (message) => {
+      this.brokenBy = new HangarError(ErrorCode.INTERNAL, `the isolate of app ${this.app} failed in V8 and was abandoned`);
+      runtime.logger.fatal({ app: this.app, message }, CATASTROPHE);
+    });
+    const config: AppConfig = { env: { ...deployment.env, ...lambda.environment }, bindings: bindings.guest };
+    const { enter, drain } = this.base.attach(config, bindings.factories, deadline.remaining());
     this.entries = new GuestEntries({
       app: this.app,
       isolate: this.isolate,
-      refs: { enter: enter!, drain: drain! },
+      refs: { enter, drain },
       sameThread: this.sameThread,
       cpuMs: limits.cpuMs,
       wallMs: limits.wallMs,
@@ -263,12 +255,13 @@ export class AppIsolate {
       resuming: () => this.meter.kick(),
       hostCall: createHostCalls(handlers),
       waitUntil: (seq, pending) => this.scopes.get(seq as number)?.setPending(pending),
+      log: (level, message) => this.log(level, message),
       entryFailed: (ops, error, failedDeadline, cpuBound) => this.entryFailed(ops, error, failedDeadline, cpuBound),
       outboxFailed: (error) => this.outboxFailed(error),
     });
     const script = await compileAppScript(this.isolate, lambda, this.scriptName);
     // Counted as running on the isolate's thread; what the app's top-level code starts is drained after it.
-    await this.entries.onIsolateThread(script.run(context, { timeout: deadline.remaining(), reference: true, release: true }));
+    await this.entries.onIsolateThread(script.run(this.base.context, { timeout: deadline.remaining(), reference: true, release: true }));
   }
 
   /** Writes the bootstrap's code cache from this isolate, whose requests compiled its functions (bootstrap-warm-up.ts). */

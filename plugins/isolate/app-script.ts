@@ -3,7 +3,7 @@ import type ivm from 'isolated-vm';
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { Lambda } from '../../core/files/lambda.js';
 import { fileBytes } from '../../core/files/stream.js';
-import { compileCached, type CodeCacheSlot } from './code-cache.js';
+import { compileCached, compileCachedSync, type CodeCacheSlot } from './code-cache.js';
 
 interface ScriptRecord extends CodeCacheSlot {
   source: Promise<string>;
@@ -24,7 +24,16 @@ function record(lambda: Lambda): ScriptRecord {
   return found;
 }
 
+/**
+ * Up to this size the script is compiled on the calling thread: V8 parses it lazily (or reads it from the code
+ * cache) in well under a millisecond, less than a trip to the isolate's own thread costs. A larger bundle is compiled
+ * there, so its parse does not hold the host's event loop.
+ */
+const SYNC_COMPILE_CHARS = 256 * 1024;
+
+/** Compiles the app's script in `isolate`, whose own thread must be idle (a new isolate's). */
 export async function compileAppScript(isolate: ivm.Isolate, lambda: Lambda, filename: string): Promise<ivm.Script> {
   const found = record(lambda);
-  return compileCached(isolate, await found.source, filename, found);
+  const source = await found.source;
+  return source.length <= SYNC_COMPILE_CHARS ? compileCachedSync(isolate, source, filename, found) : compileCached(isolate, source, filename, found);
 }

@@ -13,6 +13,9 @@ export interface PlatformHandlers {
   closeCodec(id: number): void;
 }
 
+/** What the guest's link (HostLink) calls on the host: the isolate's app once one adopted it (guest-isolate.ts). */
+export type LinkHandlers = Pick<BridgeHandlers, 'log' | 'setTimer' | 'clearTimer' | 'dropBody' | 'abortFetch' | 'randomBytes' | 'releaseKey' | 'closeCodec'>;
+
 /** What one isolate's guest may ask of the host. */
 export interface BridgeHandlers extends PlatformHandlers {
   log(level: GuestLogLevel, message: string): void;
@@ -24,8 +27,6 @@ export interface BridgeHandlers extends PlatformHandlers {
   fetch(id: number, head: FetchHead): Promise<FetchAnswer>;
   abortFetch(id: number): void;
 }
-
-const LOG_LEVELS = new Set<GuestLogLevel>(['trace', 'debug', 'info', 'warn', 'error']);
 
 /**
  * A call's outcome as the next batch carries it (guest-entries.ts, which also fails the call if its value cannot be
@@ -61,6 +62,8 @@ function ignoredHostFunction<Args extends unknown[]>(handler: (...args: Args) =>
   );
 }
 
+export const LOG_LEVELS = new Set<GuestLogLevel>(['trace', 'debug', 'info', 'warn', 'error']);
+
 /** A fetch head from the guest, checked field by field before the host acts on it. */
 function isFetchHead(head: unknown): head is FetchHead {
   const h = head as FetchHead;
@@ -75,7 +78,7 @@ function isFetchHead(head: unknown): head is FetchHead {
  * The link handed to the guest's install(), to be passed with `arguments: { copy: true }`. `externalCopy` is a
  * Reference to isolated-vm's ExternalCopy class made inside the isolate.
  */
-export function createLink(handlers: BridgeHandlers, externalCopy: ivm.Reference): HostLink {
+export function createLink(handlers: LinkHandlers, externalCopy: ivm.Reference): HostLink {
   const link = {
     log: ignoredHostFunction((level: unknown, message: unknown) => {
       if (LOG_LEVELS.has(level as GuestLogLevel) && typeof message === 'string') handlers.log(level as GuestLogLevel, message);

@@ -1,8 +1,9 @@
 // How the host runs one isolate's guest code: a turn's entries in one batch, on the main thread or the isolate's.
 import ivm from 'isolated-vm';
 import { Deadline } from './deadline.js';
+import { LOG_LEVELS } from './bridge.js';
 import type { Reply, ReplyBook } from './pending-reply.js';
-import type { EntryOp, GuestMessage, HostOutcome } from './protocol.js';
+import type { EntryOp, GuestLogLevel, GuestMessage, HostOutcome } from './protocol.js';
 import { ranOnMainThread, type SameThread } from './same-thread.js';
 
 /** The guest functions the host calls, as References into the isolate (GuestApi). */
@@ -31,6 +32,8 @@ export interface EntryHost {
   /** Runs a host call the guest started. */
   hostCall(name: unknown, args: unknown): Promise<HostCallOutcome>;
   waitUntil(seq: unknown, pending: number): void;
+  /** A console line (or uncaught error) of the app. */
+  log(level: GuestLogLevel, message: string): void;
   /**
    * A batch of entries threw; `ops` are the batch's operations, `deadline` the one closest to its end, `cpuBound`:
    * it ran on the main thread with the CPU limit as its timeout.
@@ -53,6 +56,8 @@ interface Entry {
 const COPY_RESULT = { result: { copy: true } } as const;
 const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
 const UNCOPYABLE: HostOutcome<never> = { ok: false, name: 'DataCloneError', message: 'the host answered a value that cannot be copied into the isolate' };
+/** How long reading the outbox of a stopped isolate may take. */
+const SALVAGE_MS = 20;
 /** The entries whose args end in the token of the reply they wait for. */
 const REPLYING = new Set<EntryOp>(['dispatch', 'pull', 'pullUpload']);
 
@@ -222,9 +227,10 @@ export class GuestEntries implements ReplyBook {
       const cpuBound = host.cpuMs < deadline.remaining();
       const started = performance.now();
       try {
-        host.refs.enter.applySync(undefined, args, { ...options, timeout: cpuBound ? host.cpuMs : deadline.remaining() });
+        host.refs.enter.applySync(undefined, [...args, true], { ...options, timeout: cpuBound ? host.cpuMs : deadline.remaining() });
       } catch (error) {
         if (notCopied(error)) return this.retryCopyable(batch);
+        if (timedOut(error)) this.salvageLogs();
         host.entryFailed(ops, error, deadline, cpuBound);
         // Stopped at its limit, the batch held the host's event loop for all of it.
         if (!host.alive()) host.sameThread.banish();
@@ -252,11 +258,13 @@ export class GuestEntries implements ReplyBook {
         this.retryCopyable(batch);
         return;
       }
+      // Only this batch was on the isolate's thread: it is idle now, and a synchronous call will not wait.
+      if (timedOut(error) && this.busy === 1) this.salvageLogs();
       host.entryFailed(ops, error, deadline, false);
       done();
     };
     try {
-      host.refs.enter.apply(undefined, args, { ...options, timeout: deadline.remaining() }).then(done, failed);
+      host.refs.enter.apply(undefined, [...args, false], { ...options, timeout: deadline.remaining() }).then(done, failed);
     } catch (error) {
       // isolated-vm refused the call before it started.
       failed(error);
@@ -354,6 +362,20 @@ export class GuestEntries implements ReplyBook {
     }
   }
 
+  /**
+   * A run stopped at its limit leaves the isolate to be replaced, and its outbox unread: the app's console lines from
+   * before the stop are what tells its developer what ran away, so they are read out (if the isolate still answers).
+   */
+  private salvageLogs(): void {
+    let messages: GuestMessage[] | null;
+    try {
+      messages = this.host.refs.drain.applySync(undefined, [], { ...COPY_RESULT, timeout: SALVAGE_MS }) as GuestMessage[] | null;
+    } catch {
+      return;
+    }
+    if (Array.isArray(messages)) this.deliver(messages.filter((message) => Array.isArray(message) && message[0] === 'log'));
+  }
+
   /** Acts on the outbox's messages, in order (each checked: the guest's realm is the app's). */
   private deliver(messages: GuestMessage[]): void {
     if (!Array.isArray(messages)) return;
@@ -369,6 +391,9 @@ export class GuestEntries implements ReplyBook {
       } else if (message[0] === 'waitUntil') {
         const [, seq, pending] = message;
         if (Number.isSafeInteger(pending) && pending >= 0) this.host.waitUntil(seq, pending);
+      } else if (message[0] === 'log') {
+        const [, level, text] = message;
+        if (LOG_LEVELS.has(level) && typeof text === 'string') this.host.log(level, text);
       }
     }
   }
@@ -393,6 +418,11 @@ function earliest(batch: Entry[], host: EntryHost): Deadline {
   return found ?? new Deadline(host.wallMs, host.app);
 }
 
+
+/** isolated-vm's timeout: the run was terminated. */
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Script execution timed out.';
+}
 
 /** isolated-vm's refusal to copy an argument, thrown before any guest code ran. */
 function notCopied(error: unknown): boolean {

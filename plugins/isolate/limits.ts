@@ -3,6 +3,8 @@ import type { Deployment } from '../../core/deployment.js';
 import { deploymentPolicy } from '../../core/outbound.js';
 import type { Lambda } from '../../core/files/lambda.js';
 import type { Limits } from '../../core/options.js';
+import type { EdgeRuntime } from '../../core/runtime.js';
+import type { PlatformConfig } from './protocol.js';
 
 export interface IsolateLimits {
   /** Heap limit of the isolate, MiB (isolated-vm's floor is 8). */
@@ -38,4 +40,9 @@ export function limitsFor(limits: Readonly<Limits>, deployment: Deployment, lamb
     waitUntilMs: limits.waitUntilMs,
     fetch: { ...deploymentPolicy(deployment, limits), subrequests: limits.subrequests, maxDepth: limits.fetchDepth },
   };
+}
+
+/** What every isolate's platform is installed with: the same for every app of a runtime, so spares can have it. */
+export function platformConfig(runtime: EdgeRuntime): PlatformConfig {
+  return { maxTimers: MAX_TIMERS, userAgent: `hangar/${runtime.version}` };
 }

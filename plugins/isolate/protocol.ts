@@ -80,7 +80,7 @@ export interface GuestKey {
 export interface HostCalls {
   /** Next chunk of a request body, or null at its end. */
   readBody(id: number): Promise<HostOutcome<Uint8Array | null>>;
-  /** Calls `methods[method]` of binding number `binding` (its index in InstallConfig.bindings). */
+  /** Calls `methods[method]` of binding number `binding` (its index in AppConfig.bindings). */
   callBinding(binding: number, method: string, args: unknown[]): Promise<HostOutcome<unknown>>;
   /** Makes a fetch() for the app; `id` is the guest's, for abortFetch. */
   fetch(id: number, head: FetchHead): Promise<HostOutcome<FetchAnswer>>;
@@ -93,10 +93,12 @@ export interface HostCalls {
 export type HostCallName = keyof HostCalls;
 
 /**
- * Host capabilities handed to the guest's install() once per isolate; the guest keeps them in closures only.
- * All are fire-and-forget isolated-vm Callbacks except randomBytes (synchronous) and ExternalCopy.
+ * Host capabilities handed to the guest's install() once per isolate (GuestIsolate forwards them to the app that
+ * adopts the isolate); the guest keeps them in closures only. All are fire-and-forget isolated-vm Callbacks except
+ * randomBytes (synchronous) and ExternalCopy.
  */
 export interface HostLink {
+  /** A console line, at once (while the guest runs on its isolate's thread, see HostBridge.log). */
   log(level: GuestLogLevel, message: string): void;
   setTimer(id: number, delayMs: number): void;
   clearTimer(id: number): void;
@@ -113,21 +115,28 @@ export interface HostLink {
   closeCodec(id: number): void;
 }
 
-/** The host as guest code uses it: the link, the host calls, and the outbox's waitUntil reports. */
+/** The host as guest code uses it: the link, the host calls, and the outbox's waitUntil reports and log lines. */
 export interface HostBridge extends HostLink, HostCalls {
   /** How many waitUntil promises of request `seq` are still pending. */
   waitUntil(seq: number, pending: number): void;
+  /**
+   * A line of the app's console (or an uncaught error). On the host's main thread it goes in the outbox, in order
+   * with the answers around it; on the isolate's own thread it goes at once, so a run stopped by disposing the
+   * isolate (the CPU meter's way there) has had its lines delivered.
+   */
+  log(level: GuestLogLevel, message: string): void;
 }
 
 /**
  * What the guest leaves for the host, in order, in its outbox (GuestApi.drain): answers to entries that asked for
- * one (by token), host calls to start (by call id), and waitUntil counts. Kept in one queue so the host sees a
- * waitUntil before the answer or last chunk that followed it.
+ * one (by token), host calls to start (by call id), waitUntil counts, and console lines. Kept in one queue so the
+ * host sees a waitUntil or a log line before the answer or last chunk that followed it.
  */
 export type GuestMessage =
   | [kind: 'reply', token: number, value: unknown]
   | [kind: 'call', callId: number, name: HostCallName, args: unknown[]]
-  | [kind: 'waitUntil', seq: number, pending: number];
+  | [kind: 'waitUntil', seq: number, pending: number]
+  | [kind: 'log', level: GuestLogLevel, message: string];
 
 /**
  * Every way the host runs guest code, through GuestApi.enter. The guest function returns at once; whatever it
@@ -140,26 +149,39 @@ export type EntryOp = 'dispatch' | 'pull' | 'pullUpload' | 'cancel' | 'cancelUpl
 export interface GuestBinding {
   name: string;
   methods: string[];
-  /** Index into install()'s factories, when the binding has guest source. */
+  /** Index into attach()'s factories, when the binding has guest source. */
   factory: number | null;
   /** `env`: at env[name]; `global`: a global of the isolate only (see AppBinding.scope). */
   scope: 'env' | 'global';
 }
 
-export interface InstallConfig {
-  app: string;
-  env: Record<string, string>;
-  bindings: GuestBinding[];
+/** What the platform is installed with, once per isolate: a spare's, before any app is known. */
+export interface PlatformConfig {
   /** Most timers an app may have pending at once. */
   maxTimers: number;
   /** navigator.userAgent: `hangar/<version>`. */
   userAgent: string;
 }
 
+/** What the app that adopts an isolate is attached with. */
+export interface AppConfig {
+  env: Record<string, string>;
+  bindings: GuestBinding[];
+}
+
+/** An isolate with the platform installed, ready for its app. */
+export interface GuestPlatform {
+  /** Gives the app its env and bindings; answers the entry points the host runs it through. */
+  attach(config: AppConfig, factories: ((raw: unknown) => unknown)[]): GuestApi;
+}
+
 /** Guest functions the host holds References to. */
 export interface GuestApi {
-  /** Starts a batch of entries, `[op, args, op, args…]` (EntryOp); never throws, and answers through the outbox. */
-  enter(batch: unknown[]): void;
+  /**
+   * Starts a batch of entries, `[op, args, op, args…]` (EntryOp); `onMainThread`: the host runs it synchronously.
+   * Never throws, and answers through the outbox.
+   */
+  enter(batch: unknown[], onMainThread: boolean): void;
   /** Takes the outbox: the messages left since the last drain, or null when there are none. */
   drain(): GuestMessage[] | null;
 }
@@ -169,5 +191,5 @@ export type ChunkOutcome = HostOutcome<Uint8Array | null>;
 
 /** The bootstrap bundle's exports. */
 export interface GuestModule {
-  install(link: HostLink, config: InstallConfig, factories: ((raw: unknown) => unknown)[]): GuestApi;
+  install(link: HostLink, config: PlatformConfig): GuestPlatform;
 }

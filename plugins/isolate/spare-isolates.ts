@@ -1,6 +1,8 @@
-// Spare isolates with the bootstrap already run, kept ready so that a tenant's cold start skips that work.
+// Spare isolates with the bootstrap run and the platform installed, kept ready so that a tenant's cold start skips that work.
 import type { EdgeRuntime } from '../../core/runtime.js';
 import { GuestIsolate, type CatastropheHandler } from './guest-isolate.js';
+import { platformConfig } from './limits.js';
+import type { PlatformConfig } from './protocol.js';
 
 export interface SpareOptions {
   /** How many to keep ready; 0 turns spares off. */
@@ -9,6 +11,8 @@ export interface SpareOptions {
   memoryMb: number;
   /** Time the bootstrap may take in one. */
   timeoutMs: number;
+  /** What their platform is installed with. */
+  platform: PlatformConfig;
   /** A spare that could not be made (the next take() tries again). */
   onError(error: unknown): void;
   /** A V8 failure in a spare not yet handed out. */
@@ -42,7 +46,7 @@ export class SpareIsolates {
     setTimeout(async () => {
       try {
         while (!this.closed && this.ready.length < this.options.count) {
-          const spare = await GuestIsolate.create(this.options.memoryMb, this.options.timeoutMs, this.options.onCatastrophe);
+          const spare = await GuestIsolate.create(this.options.memoryMb, this.options.timeoutMs, this.options.platform, this.options.onCatastrophe);
           if (this.closed) spare.dispose();
           else this.ready.push(spare);
         }
@@ -73,6 +77,7 @@ export function sparesFor(runtime: EdgeRuntime): SpareIsolates {
     count: spareCount(runtime),
     memoryMb: Math.max(8, runtime.limits.memoryMb),
     timeoutMs: runtime.limits.wallMs,
+    platform: platformConfig(runtime),
     onError: (error) => runtime.logger.error({ err: error }, 'a spare isolate could not be made; cold starts make their own'),
     onCatastrophe: (message) => runtime.logger.fatal({ message }, 'isolated-vm reported a catastrophic error in a spare isolate; restart the process when convenient'),
   });

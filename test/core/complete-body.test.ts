@@ -72,3 +72,17 @@ test('a bytes response shows the same members as a Response, and nothing more', 
   t.deepEqual(Object.getOwnPropertySymbols(response), []);
   t.truthy(responseParts(response), 'listing members built nothing');
 });
+
+test('text(), json() and arrayBuffer() read the bytes once, without building the response, and as a Response would', async (t) => {
+  const response = bytesResponse(new TextEncoder().encode('\ufeff{"a":1}'));
+  t.is(await response.text(), '{"a":1}', 'the UTF-8 BOM is stripped, as by the Fetch standard');
+  t.true(response.bodyUsed);
+  await t.throwsAsync(response.text(), { instanceOf: TypeError });
+  await t.throwsAsync(response.arrayBuffer(), { instanceOf: TypeError });
+  t.throws(() => response.clone(), { instanceOf: TypeError }, 'a clone of a read response is refused, as for any Response');
+  t.true(response.body === null || response.bodyUsed, 'the real response, built now, is read too');
+  const bytes = hello();
+  const buffer = await bytesResponse(bytes).arrayBuffer();
+  new Uint8Array(buffer).fill(0);
+  t.deepEqual(bytes, hello(), 'arrayBuffer() is a copy');
+});

@@ -7,6 +7,8 @@ import type { Outbox } from './outbox.js';
 import type { Timers } from './timers.js';
 
 interface EntryParts {
+  /** Set for each batch: whether the host runs it on its main thread (HostBridge.log reads it). */
+  thread: { onMainThread: boolean };
   outbox: Outbox;
   dispatcher: Dispatcher;
   fetcher: GuestFetch;
@@ -32,8 +34,8 @@ function failure(error: unknown): ChunkOutcome {
  * The guest's enter(): a batch `[op, args, op, args…]` from the host (guest-entries.ts), each entry started in turn.
  * One that throws does not stop the others: each answers (or fails) through its own reply.
  */
-export function createEnter(parts: EntryParts): (batch: unknown[]) => void {
-  const { outbox, dispatcher, fetcher, timers, caller } = parts;
+export function createEnter(parts: EntryParts): (batch: unknown[], onMainThread: boolean) => void {
+  const { outbox, dispatcher, fetcher, timers, caller, thread } = parts;
   const reply = (token: unknown, value: unknown) => outbox.post(['reply', token as number, value]);
   const replyChunk = (token: unknown, read: Promise<Uint8Array | null>) =>
     apply(then, read, [(value: Uint8Array | null) => reply(token, { ok: true, value }), (error: unknown) => reply(token, failure(error))]);
@@ -68,7 +70,9 @@ export function createEnter(parts: EntryParts): (batch: unknown[]) => void {
     }
   }
 
-  return (batch) => {
+  return (batch, onMainThread) => {
+    // The batch's microtasks run in the same call, so they see the same thread.
+    thread.onMainThread = onMainThread === true;
     for (let i = 0; i + 1 < batch.length; i += 2) {
       try {
         start(batch[i] as EntryOp, batch[i + 1] as unknown[]);

@@ -1,5 +1,5 @@
 // The app's env and binding globals: its configured variables, plus each binding a plugin handed in, calling the host through the bridge.
-import type { HostBridge, HostOutcome, InstallConfig } from '../protocol.js';
+import type { AppConfig, HostBridge, HostOutcome } from '../protocol.js';
 
 export function hostError(outcome: Extract<HostOutcome<unknown>, { ok: false }>): Error {
   const error = new Error(outcome.message);
@@ -10,7 +10,7 @@ export function hostError(outcome: Extract<HostOutcome<unknown>, { ok: false }>)
 /** `env` for the app's handler; `globals` for the bindings scoped to the isolate's global (`caches`, say). */
 export function createEnv(
   bridge: HostBridge,
-  config: InstallConfig,
+  config: AppConfig,
   factories: ((raw: unknown) => unknown)[],
 ): { env: Record<string, unknown>; globals: Record<string, unknown> } {
   const env: Record<string, unknown> = { ...config.env };

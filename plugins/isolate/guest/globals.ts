@@ -1,5 +1,5 @@
 // The web platform's globals (the WinterTC Minimum Common API, docs/compat.md), wired to this isolate's host.
-import type { HostBridge, InstallConfig } from '../protocol.js';
+import type { HostBridge, PlatformConfig } from '../protocol.js';
 import { AbortController, AbortSignal, useTimer } from './abort.js';
 import { atob, btoa } from './base64.js';
 import { Blob, File } from './blob.js';
@@ -27,7 +27,7 @@ import { URLPattern } from './url-pattern.js';
 const SERIALIZABLE = new Set<unknown>([Blob, File, DOMException, CryptoKey]);
 
 /** The globals install() defines; the host-backed ones are bound to `bridge` here, once per isolate. */
-export function platformGlobals(bridge: HostBridge, config: InstallConfig, timers: Timers): Record<string, unknown> {
+export function platformGlobals(bridge: HostBridge, config: PlatformConfig, timers: Timers): Record<string, unknown> {
   reportTo((message) => bridge.log('error', message));
   startClock();
   useTimer((callback, ms) => timers.setTimeout(callback, ms));

@@ -1,5 +1,5 @@
-// The bootstrap's entry: install() puts the web platform on the isolate's global and keeps the bridge in closures.
-import type { GuestApi, GuestModule, HostBridge, HostLink, InstallConfig } from '../protocol.js';
+// The bootstrap's entry: install() puts the web platform on the isolate's global, attach() gives it its app; the bridge stays in closures.
+import type { GuestModule, GuestPlatform, HostBridge, HostLink, PlatformConfig } from '../protocol.js';
 import { createDispatcher } from './dispatch.js';
 import { createEnter } from './entries.js';
 import { createEnv } from './env.js';
@@ -9,6 +9,7 @@ import { platformGlobals } from './globals.js';
 import { createHostCaller } from './host-calls.js';
 import { createOutbox } from './outbox.js';
 import { createTimers } from './timers.js';
+import { warmUp } from './warm-up.js';
 
 /** Defines globals the way the web platform does: writable, configurable, not enumerable. */
 function define(target: object, values: Record<string, unknown>): void {
@@ -17,11 +18,21 @@ function define(target: object, values: Record<string, unknown>): void {
   }
 }
 
-export const install: GuestModule['install'] = (link: HostLink, config: InstallConfig, factories): GuestApi => {
+/**
+ * Installs the platform: everything an app does not choose, so a spare isolate has it done before any app comes.
+ * What remains for attach() is the app's own: its env, its bindings, and the dispatcher that calls its handler.
+ */
+export const install: GuestModule['install'] = (link: HostLink, config: PlatformConfig): GuestPlatform => {
   const global = globalThis;
   const outbox = createOutbox();
   const caller = createHostCaller(link, outbox);
-  const bridge: HostBridge = { ...link, ...caller.calls, waitUntil: (seq, pending) => outbox.post(['waitUntil', seq, pending]) };
+  const entries = { onMainThread: false };
+  const bridge: HostBridge = {
+    ...link,
+    ...caller.calls,
+    waitUntil: (seq, pending) => outbox.post(['waitUntil', seq, pending]),
+    log: (level, message) => (entries.onMainThread ? outbox.post(['log', level, message]) : link.log(level, message)),
+  };
   const timers = createTimers(bridge, config.maxTimers);
   const listeners = createFetchListeners();
   const fetcher = createFetch(bridge);
@@ -35,13 +46,22 @@ export const install: GuestModule['install'] = (link: HostLink, config: InstallC
   // WebAssembly memories live outside the isolate's heap limit (an isolate capped at 64 MiB allocated 8 GiB of
   // them), so a tenant could take the host's memory. Until they can be counted, apps get no WebAssembly.
   Reflect.deleteProperty(global, 'WebAssembly');
-  // Binding wrappers run once the platform is in place, so they may use Response, URL and the rest.
-  const { env, globals } = createEnv(bridge, config, factories);
-  define(global, globals);
-  // Service-worker style apps read their env from globals (as on Cloudflare); names the platform owns are kept.
-  for (const [name, value] of Object.entries(env)) {
-    if (!(name in global)) define(global, { [name]: value });
-  }
-  const dispatcher = createDispatcher(bridge, env, listeners);
-  return { enter: createEnter({ outbox, dispatcher, fetcher, timers, caller }), drain: outbox.drain };
+  // Settles within install()'s call (its microtasks run before the call returns), before any app code exists.
+  void warmUp(bridge);
+  let attached = false;
+  return {
+    attach(app, factories) {
+      if (attached) throw new Error('this isolate already has its app');
+      attached = true;
+      // Binding wrappers run once the platform is in place, so they may use Response, URL and the rest.
+      const { env, globals } = createEnv(bridge, app, factories);
+      define(global, globals);
+      // Service-worker style apps read their env from globals (as on Cloudflare); names the platform owns are kept.
+      for (const [name, value] of Object.entries(env)) {
+        if (!(name in global)) define(global, { [name]: value });
+      }
+      const dispatcher = createDispatcher(bridge, env, listeners);
+      return { enter: createEnter({ outbox, dispatcher, fetcher, timers, caller, thread: entries }), drain: outbox.drain };
+    },
+  };
 };

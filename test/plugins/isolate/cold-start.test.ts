@@ -4,7 +4,14 @@ import { executorMode } from '../../../plugins/isolate/snapshot-flag.js';
 import { deployScript, isolateRuntime } from './helpers.js';
 
 function spares(count: number, errors: unknown[] = []): SpareIsolates {
-  return new SpareIsolates({ count, memoryMb: 64, timeoutMs: 5_000, onError: (error) => errors.push(error), onCatastrophe: () => undefined });
+  return new SpareIsolates({
+    count,
+    memoryMb: 64,
+    timeoutMs: 5_000,
+    platform: { maxTimers: 100, userAgent: 'hangar/test' },
+    onError: (error) => errors.push(error),
+    onCatastrophe: () => undefined,
+  });
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -24,8 +31,11 @@ test('spare isolates are made ahead, handed out once each, replaced, and only to
   await until(() => (second = pool.take(64)) !== undefined);
   t.truthy(second, 'the spare was replaced');
   t.not(second!.isolate, first!.isolate);
-  // The bootstrap ran in it: install() is there to be called.
-  t.is(second!.install.typeof, 'function');
+  // The bootstrap ran in it and installed the platform, before any app: only the app is left to attach.
+  t.is(second!.context.evalSync('typeof Response + " " + typeof fetch + " " + navigator.userAgent'), 'function function hangar/test');
+  const attached = second!.attach({ env: {}, bindings: [] }, [], 1_000);
+  t.is(attached.enter.typeof, 'function');
+  t.throws(() => second!.attach({ env: {}, bindings: [] }, [], 1_000), { message: /already has its app/ }, 'an isolate gets one app');
   first!.dispose();
   second!.dispose();
 });

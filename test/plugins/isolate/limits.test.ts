@@ -21,6 +21,23 @@ test.serial('a request over its CPU time answers 503 naming the limit, long befo
   t.is(await text(runtime, base), '1');
 });
 
+test.serial('what an app logged before it ran away reaches the log, with its request id', async (t) => {
+  // Promoted after one quick request: its entries then run on the host's main thread, where a runaway is stopped at
+  // the CPU limit; a banished app's run on the isolate's own thread, where the CPU meter disposes of the isolate.
+  const runtime = isolateRuntime(t, { limits: { cpuMs: 100, wallMs: 10_000 }, executor: { sameThread: { promoteAfter: 1, slowBudgetMs: 1_000 } } });
+  const lines: { message: string; requestId?: string }[] = [];
+  runtime.hooks.log.tap('test', (record) => void (record.app === 'confessor' && lines.push({ message: record.message, requestId: record.requestId })));
+  const base = await deployScript(runtime, 'confessor', app(`if (path === '/spin') { console.log('about to spin'); while (true); }`));
+  for (const thread of ['main', 'isolate']) {
+    // Quick requests until one of them is quick enough to promote the app (a first request compiles code).
+    for (let i = 0; i < 20; i++) t.is(await text(runtime, base), String(i + 1));
+    const response = await runtime.fetch(new Request(`${base}/spin`, json));
+    t.is(response.status, 503);
+    const requestId = response.headers.get('x-request-id')!;
+    t.deepEqual(lines.find((line) => line.requestId === requestId), { message: 'about to spin', requestId }, `on the ${thread} thread`);
+  }
+});
+
 test.serial('CPU burnt after awaits, in microtasks or in timers, is charged to the request', async (t) => {
   const runtime = isolateRuntime(t, { limits: { cpuMs: 300, wallMs: 10_000 } });
   const base = await deployScript(
