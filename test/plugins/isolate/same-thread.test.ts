@@ -196,6 +196,57 @@ test.serial('host calls in sync mode: an env binding, fetch() to an allowed loop
   t.deepEqual(await mode(plugin, 'caller'), { sameThread: true, demotions: 0 });
 });
 
+/** An app that awaits `n` (query) calls of env.TICK.tick() one after the other, and the host method it calls. */
+function tickApp(runtime: EdgeRuntime, tick: () => Promise<number>): string {
+  runtime.hooks.bindings.tapPromise('test:tick', async (bindings) => [...bindings, { name: 'TICK', methods: { tick } }]);
+  return moduleScript(`{
+    async fetch(request, env) {
+      const n = Number(new URL(request.url).searchParams.get('n') ?? 0);
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += await env.TICK.tick();
+      return new Response(String(sum));
+    },
+  }`);
+}
+
+test.serial('in sync mode the guest resumes after a host call in the same turn of the event loop the call settled in', async (t) => {
+  const { runtime, plugin } = runtimeWith(t);
+  let calls = 0;
+  let callsBeforeImmediate = -1;
+  const base = await deployScript(
+    runtime,
+    'ticker',
+    tickApp(runtime, async () => {
+      // A setImmediate set at the first call runs in the next check phase: every call made before it is a guest
+      // resumed without waiting for that phase.
+      if (calls++ === 0) setImmediate(() => void (callsBeforeImmediate = calls));
+      return 1;
+    }),
+  );
+  await promote(t, runtime, plugin, `${base}/?n=0`, 'ticker');
+  t.is(await text(runtime, `${base}/?n=10`), '10');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(callsBeforeImmediate, 10);
+});
+
+test.serial('host calls that settle without I/O do not hold the event loop: the guest waits for the check phase every few runs', async (t) => {
+  const { runtime, plugin } = runtimeWith(t);
+  const base = await deployScript(runtime, 'spinner', tickApp(runtime, async () => 1));
+  await promote(t, runtime, plugin, `${base}/?n=0`, 'spinner');
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  const answer = await text(runtime, `${base}/?n=3000`);
+  counting = false;
+  t.is(answer, '3000');
+  // Chained without a bound, 3,000 runs would let the loop turn about once; at most 64 in a row, about 47 times.
+  t.true(turns >= 20, `the event loop turned ${turns} times`);
+});
+
 test.serial('an unhandled rejection in sync mode is logged and fails no request, even one in flight beside it', async (t) => {
   const { runtime, plugin } = runtimeWith(t);
   const records = logs(runtime);
