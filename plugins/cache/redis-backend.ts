@@ -90,7 +90,7 @@ export class RedisBackend implements CacheBackend {
     return found;
   }
 
-  async write(app: string, key: string, entry: Entry, options: WriteOptions = {}): Promise<boolean> {
+  write(app: string, key: string, entry: Entry, options: WriteOptions = {}): Promise<boolean> {
     return this.put(app, key, entry, options.onlyIfEmpty ? 'nx' : 'set');
   }
 

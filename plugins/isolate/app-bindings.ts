@@ -72,8 +72,11 @@ export class AppBindings {
     return new AppBindings(list, guest, compileFactories(isolate, context, [...sources.keys()]));
   }
 
-  /** Runs a host method for the guest; only the binding's own methods can be reached. */
-  async call(index: number, method: string, args: unknown[]): Promise<unknown> {
+  /**
+   * Runs a host method for the guest; only the binding's own methods can be reached. Answers what the method does (a
+   * promise, as a rule), not a promise of it: every async layer a cache op's answer passes costs it microtask turns.
+   */
+  call(index: number, method: string, args: unknown[]): unknown {
     const binding = this.list[index];
     const fn = binding && Object.hasOwn(binding.methods, method) ? binding.methods[method] : undefined;
     if (typeof fn !== 'function') throw new TypeError(`env.${binding?.name ?? '?'} has no method ${method}`);

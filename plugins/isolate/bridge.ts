@@ -22,7 +22,8 @@ export interface BridgeHandlers extends PlatformHandlers {
   setTimer(id: number, delayMs: number): void;
   clearTimer(id: number): void;
   readBody(id: number): Promise<Uint8Array | null>;
-  callBinding(binding: number, method: string, args: unknown[]): Promise<unknown>;
+  /** The method's answer, a promise or a value; throws for a method the binding does not have. */
+  callBinding(binding: number, method: string, args: unknown[]): unknown;
   dropBody(id: number): void;
   fetch(id: number, head: FetchHead): Promise<FetchAnswer>;
   abortFetch(id: number): void;
@@ -109,7 +110,7 @@ export function createLink(handlers: LinkHandlers, externalCopy: ivm.Reference):
 }
 
 /** Each host call: checks the guest's arguments (they come from app-reachable code) and runs the handler. */
-function callTable(handlers: BridgeHandlers): Record<HostCallName, (args: unknown[]) => Promise<unknown>> {
+function callTable(handlers: BridgeHandlers): Record<HostCallName, (args: unknown[]) => unknown> {
   return {
     async readBody([id]) {
       if (!Number.isSafeInteger(id)) throw new TypeError('readBody: the body id must be an integer');
@@ -124,7 +125,8 @@ function callTable(handlers: BridgeHandlers): Record<HostCallName, (args: unknow
       if (typeof step !== 'object' || step === null) throw new TypeError('codec: the step the guest passed is malformed');
       return handlers.codec(step as CodecStep);
     },
-    async callBinding([binding, method, args]) {
+    // Not async: the answer goes straight to createHostCalls, which awaits it (and catches a throw).
+    callBinding([binding, method, args]) {
       if (!Number.isSafeInteger(binding) || typeof method !== 'string' || !Array.isArray(args)) {
         throw new TypeError('a binding call needs a binding index, a method name and an argument list');
       }
