@@ -226,7 +226,9 @@ test.serial('in sync mode the guest resumes after a host call in the same turn o
   await promote(t, runtime, plugin, `${base}/?n=0`, 'ticker');
   t.is(await text(runtime, `${base}/?n=10`), '10');
   await new Promise((resolve) => setImmediate(resolve));
-  t.is(callsBeforeImmediate, 10);
+  // Waiting for the check phase, the second call would come after it. All ten come before it unless the machine is
+  // so slow that the bound on such runs (2 ms) cuts in.
+  t.true(callsBeforeImmediate >= 2, `${callsBeforeImmediate} calls before the check phase`);
 });
 
 test.serial('host calls that settle without I/O do not hold the event loop: the guest waits for the check phase every few runs', async (t) => {
