@@ -18,7 +18,21 @@ interface OpenBody {
  */
 function owned(chunk: unknown): Uint8Array {
   if (!(chunk instanceof Uint8Array)) throw new TypeError('a body stream gave a chunk that is not bytes');
+  // A source that enqueues one array twice hands over a buffer the first read already moved into the isolate.
+  if (chunk.byteLength === 0 && detached(chunk.buffer)) {
+    throw new TypeError('a body stream gave a chunk whose bytes were already handed to the app: enqueue a new Uint8Array for each chunk');
+  }
   return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer) ? chunk : chunk.slice();
+}
+
+/** Node 20 has no ArrayBuffer.prototype.detached; slicing a detached buffer throws. */
+function detached(buffer: ArrayBufferLike): boolean {
+  try {
+    buffer.slice(0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 export class HostBodies {

@@ -234,3 +234,24 @@ test.serial('request chunks that are slices of a larger buffer reach the app who
   t.is(await response.text(), 'abcdefghijklmnopqrstuvwxyz');
   t.is(backing.toString(), 'abcdefghijklmnopqrstuvwxyz', 'no slice was moved out from under its sender');
 });
+
+test.serial('a request body that enqueues the same chunk twice fails its read at once, naming the mistake', async (t) => {
+  const { runtime } = setup(t);
+  const origin = await deployScript(
+    runtime,
+    'twice',
+    moduleScript(`{ async fetch(request) { try { await request.arrayBuffer(); return new Response('read'); } catch (error) { return new Response(error.message, { status: 400 }); } } }`),
+  );
+  const chunk = new Uint8Array(1024);
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(chunk);
+      controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  const response = await runtime.fetch(new Request(`${origin}/`, { method: 'POST', body, duplex: 'half' } as RequestInit));
+  const text = await response.text();
+  t.is(response.status, 400, text);
+  t.regex(text, /already handed to the app: enqueue a new Uint8Array for each chunk/);
+});
