@@ -459,11 +459,10 @@ export class GuestEntries implements ReplyBook {
 function earliest(batch: Entry[], host: EntryHost): Deadline {
   let found: Deadline | undefined;
   for (const { deadline } of batch) {
-    if (deadline && (!found || deadline.remaining() < found.remaining())) found = deadline;
+    if (deadline && (!found || deadline.at < found.at)) found = deadline;
   }
   return found ?? new Deadline(host.wallMs, host.app);
 }
-
 
 /** isolated-vm's timeout: the run was terminated. */
 function timedOut(error: unknown): boolean {

@@ -26,12 +26,13 @@ export const install: GuestModule['install'] = (link: HostLink, config: Platform
   const global = globalThis;
   const outbox = createOutbox();
   const caller = createHostCaller(link, outbox);
-  const entries = { onMainThread: false };
+  // Set by each batch (GuestApi.enter): where it runs decides where console lines go.
+  const thread = { onMainThread: false };
   const bridge: HostBridge = {
     ...link,
     ...caller.calls,
     waitUntil: (seq, pending) => outbox.post(['waitUntil', seq, pending]),
-    log: (level, message) => (entries.onMainThread ? outbox.post(['log', level, message]) : link.log(level, message)),
+    log: (level, message) => (thread.onMainThread ? outbox.post(['log', level, message]) : link.log(level, message)),
   };
   const timers = createTimers(bridge, config.maxTimers);
   const listeners = createFetchListeners();
@@ -61,7 +62,7 @@ export const install: GuestModule['install'] = (link: HostLink, config: Platform
         if (!(name in global)) define(global, { [name]: value });
       }
       const dispatcher = createDispatcher(bridge, env, listeners);
-      return { enter: createEnter({ outbox, dispatcher, fetcher, timers, caller, thread: entries }), drain: outbox.drain };
+      return { enter: createEnter({ outbox, dispatcher, fetcher, timers, caller, thread }), drain: outbox.drain };
     },
   };
 };
