@@ -7,6 +7,7 @@ import { InvalidationBus, type Ticket } from './bus.js';
 import { isLive, remainingMs, type Entry } from './entry.js';
 import { tagKey } from './keys.js';
 import { LocalLayer, type LocalLayerOptions } from './local-layer.js';
+import { RedisBatch } from './redis-batch.js';
 import { runScript } from './redis-scripts.js';
 import type { RedisClient } from './stores.js';
 
@@ -32,6 +33,8 @@ export class RedisBackend implements CacheBackend {
   private readonly firstReady: Promise<void>;
   private everReady = false;
   private readonly startupUntil = Date.now() + STARTUP_WAIT_MS;
+  /** The turn's plain reads or plain writes, waiting to go as one command. */
+  private readonly batch: RedisBatch;
 
   constructor(
     private readonly store: Keyv,
@@ -48,6 +51,16 @@ export class RedisBackend implements CacheBackend {
     this.firstReady = Promise.all([connected, this.bus.start()]).then(() => {
       this.everReady = true;
     });
+    this.batch = new RedisBatch({
+      read: (keys) => (keys.length === 1 ? client.get(keys[0]!).then((value) => [value]) : client.mGet(keys)),
+      write: (keys, values) => this.writeMany(keys, values),
+    });
+  }
+
+  /** The client, for a command that is not batched: the batched commands waiting go first, to keep their order. */
+  private direct(): RedisClient {
+    this.batch.flush();
+    return this.client;
   }
 
   private full(key: string): string {
@@ -69,67 +82,107 @@ export class RedisBackend implements CacheBackend {
     return this.client.isReady ? undefined : Promise.reject(new Error('Redis is not connected'));
   }
 
-  async read(keys: string[]): Promise<Array<Entry | undefined>> {
-    await this.ready();
+  /**
+   * Runs `op` at once when Redis is ready, else once it is (or fails as ready() does). At once matters: every op
+   * sends (or batches) its first command before it returns, so commands go out in the order the app made its calls.
+   */
+  private whenReady<T>(op: () => Promise<T>): Promise<T> {
+    const waiting = this.ready();
+    return waiting ? waiting.then(op) : op();
+  }
+
+  read(keys: string[]): Promise<Array<Entry | undefined>> {
+    return this.whenReady(() => this.readNow(keys));
+  }
+
+  private readNow(keys: string[]): Promise<Array<Entry | undefined>> {
     const now = Date.now();
     const layered = this.bus.live;
     const full = keys.map((key) => this.full(key));
     const found: Array<Entry | undefined> = layered ? full.map((key) => this.layer.get(key, now)) : new Array<undefined>(keys.length);
     const missing = full.filter((_, i) => found[i] === undefined);
-    if (missing.length === 0) return found;
+    if (missing.length === 0) return Promise.resolve(found);
     const mark = this.layer.mark();
-    const values = missing.length === 1 ? [await this.client.get(missing[0]!)] : await this.client.mGet(missing);
-    let next = 0;
-    for (let i = 0; i < found.length; i++) {
-      if (found[i]) continue;
-      const entry = parseEntry(values[next++]);
-      if (!isLive(entry, now)) continue;
-      found[i] = entry;
-      if (layered) this.layer.keep(full[i]!, entry, mark, now);
-    }
-    return found;
+    return this.batch.read(missing).then((values) => {
+      let next = 0;
+      for (let i = 0; i < found.length; i++) {
+        if (found[i]) continue;
+        const entry = parseEntry(values[next++]);
+        if (!isLive(entry, now)) continue;
+        found[i] = entry;
+        if (layered) this.layer.keep(full[i]!, entry, mark, now);
+      }
+      return found;
+    });
   }
 
   write(app: string, key: string, entry: Entry, options: WriteOptions = {}): Promise<boolean> {
     return this.put(app, key, entry, options.onlyIfEmpty ? 'nx' : 'set');
   }
 
-  async update(app: string, key: string, change: (entry: Entry) => Entry): Promise<boolean> {
-    for (let attempt = 0; attempt < CAS_TRIES; attempt++) {
-      await this.ready();
-      const raw = await this.client.get(this.full(key));
-      const current = parseEntry(raw);
-      if (raw === null || !isLive(current)) return false;
-      if (await this.put(app, key, change(current), 'cas', raw)) return true;
-    }
-    throw new Error(`${key} kept changing under concurrent writes`);
+  update(app: string, key: string, change: (entry: Entry) => Entry): Promise<boolean> {
+    return this.whenReady(() => this.updateNow(app, key, change, CAS_TRIES));
   }
 
-  private async put(app: string, key: string, entry: Entry, mode: 'set' | 'nx' | 'cas', expected = ''): Promise<boolean> {
-    await this.ready();
+  /** One compare-and-set; tried again, while `tries` last, when a concurrent write got in between. */
+  private async updateNow(app: string, key: string, change: (entry: Entry) => Entry, tries: number): Promise<boolean> {
+    const raw = await this.direct().get(this.full(key));
+    const current = parseEntry(raw);
+    if (raw === null || !isLive(current)) return false;
+    if (await this.put(app, key, change(current), 'cas', raw)) return true;
+    if (tries <= 1) throw new Error(`${key} kept changing under concurrent writes`);
+    return this.whenReady(() => this.updateNow(app, key, change, tries - 1));
+  }
+
+  private put(app: string, key: string, entry: Entry, mode: 'set' | 'nx' | 'cas', expected = ''): Promise<boolean> {
+    return this.whenReady(() => this.putNow(app, key, entry, mode, expected));
+  }
+
+  /** Not async: a write that goes in a batch answers the batch's promise itself, with no extra turns. */
+  private putNow(app: string, key: string, entry: Entry, mode: 'set' | 'nx' | 'cas', expected: string): Promise<boolean> {
     const full = this.full(key);
     const serialized = serializeEntry(entry);
     const ttl = remainingMs(entry);
-    if (mode !== 'cas' && !entry.t) {
-      const options = ttl === undefined ? undefined : { PX: ttl };
-      const set = mode === 'nx' ? { ...options, NX: true } : options;
-      if (this.bus.alone) {
-        // Nobody to tell: one plain SET (NX for onlyIfEmpty), as atomic as the script and far cheaper.
-        const stored = (await this.client.set(full, serialized, set)) !== null;
-        if (stored) this.layer.drop([full]);
-        return stored;
-      }
-      // No tag set to join: the entry and its invalidation in one transaction, cheaper for Redis than a script.
-      return this.publishing(async (ticket) => {
-        const [reply, receivers] = await this.transaction(ticket, [full], (multi) => multi.set(full, serialized, set));
-        return { result: reply !== null, receivers, changed: reply !== null ? [full] : [] };
-      });
-    }
+    if (mode === 'set' && !entry.t && ttl === undefined) return this.batch.write(full, serialized).then(stored);
+    if (mode !== 'cas' && !entry.t) return this.setOne(full, serialized, ttl ?? 0, mode === 'nx');
     const tagSets = (entry.t ?? []).map((tag) => this.full(tagKey(app, tag)));
     return this.publishing(async (ticket) => {
       const message = `${ticket.prefix}${JSON.stringify([full])}`;
-      const [stored, receivers] = (await runScript(this.client, 'write', [full, ...tagSets], [serialized, String(ttl ?? 0), mode, expected, ...this.notify(message)])) as [number, number];
+      const [stored, receivers] = (await runScript(this.direct(), 'write', [full, ...tagSets], [serialized, String(ttl ?? 0), mode, expected, ...this.notify(message)])) as [number, number];
       return { result: stored === 1, receivers, changed: stored === 1 ? [full] : [] };
+    });
+  }
+
+  /** A turn's writes that never expire, as one MSET (redis-batch.ts); one alone goes as it would without the batch. */
+  private writeMany(keys: string[], values: string[]): Promise<unknown> {
+    if (keys.length === 1) return this.setOne(keys[0]!, values[0]!, 0, false);
+    const pairs: string[] = [];
+    for (let i = 0; i < keys.length; i++) pairs.push(keys[i]!, values[i]!);
+    if (this.bus.alone) {
+      return this.client.mSet(pairs).then(() => this.layer.drop(keys));
+    }
+    return this.publishing(async (ticket) => {
+      const [, receivers] = await this.transaction(ticket, keys, (multi) => multi.mSet(pairs));
+      return { result: true, receivers, changed: keys };
+    });
+  }
+
+  /** One untagged write: a plain SET (NX for onlyIfEmpty) when nobody needs telling, else with its invalidation. */
+  private setOne(full: string, serialized: string, ttlMs: number, onlyIfEmpty: boolean): Promise<boolean> {
+    const options = ttlMs > 0 ? { PX: ttlMs } : undefined;
+    const set = onlyIfEmpty ? { ...options, NX: true } : options;
+    if (this.bus.alone) {
+      // Nobody to tell: as atomic as the script and far cheaper.
+      return this.direct().set(full, serialized, set).then((reply) => {
+        if (reply === null) return false;
+        this.layer.drop([full]);
+        return true;
+      });
+    }
+    // No tag set to join: the entry and its invalidation in one transaction, cheaper for Redis than a script.
+    return this.publishing(async (ticket) => {
+      const [reply, receivers] = await this.transaction(ticket, [full], (multi) => multi.set(full, serialized, set));
+      return { result: reply !== null, receivers, changed: reply !== null ? [full] : [] };
     });
   }
 
@@ -139,16 +192,19 @@ export class RedisBackend implements CacheBackend {
    */
   private async transaction(ticket: Ticket, changed: string[], command: (multi: Multi) => Multi): Promise<[unknown, number]> {
     const listening = this.bus.live ? 1 : 0;
-    const [reply, heard] = await command(this.client.multi()).publish(this.bus.channel, `${ticket.prefix}${JSON.stringify(changed)}`).exec();
+    const [reply, heard] = await command(this.direct().multi()).publish(this.bus.channel, `${ticket.prefix}${JSON.stringify(changed)}`).exec();
     return [reply, Number(heard) <= listening ? -1 : Number(heard)];
   }
 
-  async remove(_app: string, keys: string[]): Promise<boolean> {
-    if (keys.length === 0) return false;
-    await this.ready();
+  remove(_app: string, keys: string[]): Promise<boolean> {
+    if (keys.length === 0) return Promise.resolve(false);
+    return this.whenReady(() => this.removeNow(keys));
+  }
+
+  private async removeNow(keys: string[]): Promise<boolean> {
     const full = keys.map((key) => this.full(key));
     if (this.bus.alone) {
-      const deleted = await this.client.del(full);
+      const deleted = await this.direct().del(full);
       this.layer.drop(full);
       return deleted > 0;
     }
@@ -158,12 +214,15 @@ export class RedisBackend implements CacheBackend {
     });
   }
 
-  async purgeTag(app: string, tag: string): Promise<string[]> {
-    await this.ready();
+  purgeTag(app: string, tag: string): Promise<string[]> {
+    return this.whenReady(() => this.purgeNow(app, tag));
+  }
+
+  private purgeNow(app: string, tag: string): Promise<string[]> {
     // The script compares the tag with the stored JSON, where strings that start with ':' are escaped.
     const stored = escape(tag);
     return this.publishing(async (ticket) => {
-      const [receivers, purged] = (await runScript(this.client, 'purge', [this.full(tagKey(app, tag))], [stored, ...this.notify(ticket.prefix)])) as [number, string[]];
+      const [receivers, purged] = (await runScript(this.direct(), 'purge', [this.full(tagKey(app, tag))], [stored, ...this.notify(ticket.prefix)])) as [number, string[]];
       return { result: purged.map((full) => full.slice(this.prefix.length)), receivers, changed: purged };
     });
   }
@@ -221,3 +280,5 @@ function parseEntry(raw: string | null | undefined): Entry | undefined {
 }
 
 const escape = (text: string) => (text.startsWith(':') ? `:${text}` : text);
+
+const stored = () => true;

@@ -57,6 +57,7 @@ const ENTRY_NAMES: Record<EntryOp, string> = {
   cancelUpload: 'cancelling a fetch() request body',
   timer: 'a timer',
   settle: 'code resumed by a host call',
+  fail: 'code resumed by a failed host call',
 };
 
 const LOG_MESSAGE_MAX = 16 * 1024;
@@ -149,7 +150,7 @@ export class AppIsolate {
       app: this.app,
       log: (record) => this.logException(record),
       stream: (id, scope) => this.responseBody(id, scope),
-      cancel: (id) => this.entries?.enter('cancel', [id]),
+      cancel: (id) => this.entries?.enter('cancel', id),
     };
     this.disposed = new Promise((resolve) => (this.markDisposed = resolve));
     this.base = base;
@@ -307,7 +308,7 @@ export class AppIsolate {
     // The meter's last reading stands in for the CPU time now: what it misses is microseconds against a deadline.
     const cpuAtStart = this.meter.lastReading;
     const reply = new PendingReply<T>(entries, deadline, scope?.cpu, () => this.checkRunaway(cpuAtStart, deadline));
-    entries.enter(op, [arg, reply.token], deadline);
+    entries.enter(op, arg, reply.token, deadline);
     return reply.promise;
   }
 
@@ -375,7 +376,7 @@ export class AppIsolate {
           throw failure;
         }
       },
-      cancel: () => this.entries?.enter('cancel', [id]),
+      cancel: () => this.entries?.enter('cancel', id),
       end: () => scope.bodyFinished(),
     });
   }
@@ -391,7 +392,7 @@ export class AppIsolate {
           throw this.failure(error, deadline) ?? new TypeError(`app ${this.app}'s fetch() request body failed: ${(error as Error).message}`);
         }
       },
-      cancel: () => this.entries?.enter('cancelUpload', [id]),
+      cancel: () => this.entries?.enter('cancelUpload', id),
       end: () => undefined,
     });
   }
@@ -445,7 +446,7 @@ export class AppIsolate {
   }
 
   private fireTimer(id: number): void {
-    this.entries?.enter('timer', [id]);
+    this.entries?.enter('timer', id);
   }
 
   /** Disposes the isolate once the requests it is serving are done (its deployment no longer serves, or it overran). */

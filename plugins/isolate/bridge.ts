@@ -1,7 +1,6 @@
 // The host side of the bridge: the guest's fire-and-forget Callbacks, and the host calls it starts through its outbox.
 import ivm from 'isolated-vm';
 import { HangarError } from '../../core/errors.js';
-import type { HostCallOutcome } from './guest-entries.js';
 import type { CodecOutput, CodecStep, FetchAnswer, FetchHead, GuestLogLevel, HostCallName, HostLink, HostOutcome } from './protocol.js';
 
 /** The native work behind the guest's web platform (host-platform.ts): entropy, WebCrypto, zlib. */
@@ -29,16 +28,17 @@ export interface BridgeHandlers extends PlatformHandlers {
   abortFetch(id: number): void;
 }
 
+/** Where a host call's outcome goes: the guest's next batch (guest-entries.ts), with the buffer that may move in. */
+export type SettleHostCall = (outcome: HostOutcome<unknown>, move?: ArrayBuffer) => void;
+
 /**
- * A call's outcome as the next batch carries it (guest-entries.ts, which also fails the call if its value cannot be
- * copied). A Uint8Array value that spans its whole buffer (a request body chunk) moves into the isolate without a
- * copy; a slice (a Buffer from Node's pool, a subarray) shares its buffer with other bytes, and moving it would empty
- * them: those are copied.
+ * Settles a call that succeeded (guest-entries.ts fails it instead if its value cannot be copied). A Uint8Array value
+ * that spans its whole buffer (a request body chunk) moves into the isolate without a copy; a slice (a Buffer from
+ * Node's pool, a subarray) shares its buffer with other bytes, and moving it would empty them: those are copied.
  */
-function carried(name: HostCallName, outcome: HostOutcome<unknown>): HostCallOutcome {
-  const value = outcome.ok ? outcome.value : undefined;
+function succeeded(name: HostCallName, value: unknown, settle: SettleHostCall): void {
   const movable = name === 'readBody' && value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer;
-  return movable ? { outcome, move: value.buffer as ArrayBuffer } : { outcome };
+  settle({ ok: true, value }, movable ? (value.buffer as ArrayBuffer) : undefined);
 }
 
 /** A failure as the guest gets it: only a name and message, never a host stack. */
@@ -125,29 +125,37 @@ function callTable(handlers: BridgeHandlers): Record<HostCallName, (args: unknow
       if (typeof step !== 'object' || step === null) throw new TypeError('codec: the step the guest passed is malformed');
       return handlers.codec(step as CodecStep);
     },
-    // Not async: the answer goes straight to createHostCalls, which awaits it (and catches a throw).
-    callBinding([binding, method, args]) {
-      if (!Number.isSafeInteger(binding) || typeof method !== 'string' || !Array.isArray(args)) {
-        throw new TypeError('a binding call needs a binding index, a method name and an argument list');
-      }
-      return handlers.callBinding(binding as number, method, args);
+    // Not async: the answer goes straight to createHostCalls, which catches a throw. The app's arguments follow the
+    // binding and the method (guest/host-calls.ts).
+    callBinding(args) {
+      const [binding, method] = args;
+      if (!Number.isSafeInteger(binding) || typeof method !== 'string') throw new TypeError('a binding call needs a binding index and a method name');
+      return handlers.callBinding(binding as number, method, args.slice(2));
     },
   };
 }
 
 /**
- * Runs the host calls the guest starts (GuestMessage 'call'). The outcome goes to the guest's settle: never a
- * rejection (a host rejection would carry host stack frames into the isolate).
+ * Runs the host calls the guest starts (the outbox's 'call'). The outcome goes to `settle`, never a rejection (a host
+ * rejection would carry host stack frames into the isolate). A callback, not a promise of the outcome: each promise
+ * layer an answer passes through costs every cache op microtask turns.
  */
-export function createHostCalls(handlers: BridgeHandlers): (name: unknown, args: unknown) => Promise<HostCallOutcome> {
+export function createHostCalls(handlers: BridgeHandlers): (name: unknown, args: unknown[], settle: SettleHostCall) => void {
   const table = callTable(handlers);
-  return async (name, args) => {
-    const run = typeof name === 'string' && Object.hasOwn(table, name) ? table[name as HostCallName] : undefined;
+  return (name, args, settle) => {
+    let answer: unknown;
     try {
-      if (!run || !Array.isArray(args)) throw new TypeError(`the guest asked for an unknown host call ${String(name)}`);
-      return carried(name as HostCallName, { ok: true, value: await run(args) });
+      const run = typeof name === 'string' && Object.hasOwn(table, name) ? table[name as HostCallName] : undefined;
+      if (!run) throw new TypeError(`the guest asked for an unknown host call ${String(name)}`);
+      answer = run(args);
     } catch (error) {
-      return { outcome: failed(error) };
+      settle(failed(error));
+      return;
     }
+    // A native promise comes back from Promise.resolve as it is: no extra turn for the usual answer.
+    Promise.resolve(answer).then(
+      (value) => succeeded(name as HostCallName, value, settle),
+      (error: unknown) => settle(failed(error)),
+    );
   };
 }

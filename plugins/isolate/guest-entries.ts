@@ -1,21 +1,15 @@
 // How the host runs one isolate's guest code: a turn's entries in one batch, on the main thread or the isolate's.
 import ivm from 'isolated-vm';
 import { Deadline } from './deadline.js';
-import { LOG_LEVELS } from './bridge.js';
+import { LOG_LEVELS, type SettleHostCall } from './bridge.js';
 import type { Reply, ReplyBook } from './pending-reply.js';
-import type { EntryOp, GuestLogLevel, GuestMessage, HostOutcome } from './protocol.js';
+import type { EntryOp, GuestLogLevel } from './protocol.js';
 import { ranOnMainThread, type SameThread } from './same-thread.js';
 
 /** The guest functions the host calls, as References into the isolate (GuestApi). */
 export interface GuestRefs {
   enter: ivm.Reference;
   drain: ivm.Reference;
-}
-
-/** A host call's outcome, and the buffer of a body chunk that may move into the isolate instead of being copied. */
-export interface HostCallOutcome {
-  outcome: HostOutcome<unknown>;
-  move?: ArrayBuffer;
 }
 
 /** What the entries need of their isolate (AppIsolate). */
@@ -29,8 +23,8 @@ export interface EntryHost {
   alive(): boolean;
   /** Guest code is about to run outside a request's dispatch: the CPU meter watches it. */
   resuming(): void;
-  /** Runs a host call the guest started. */
-  hostCall(name: unknown, args: unknown): Promise<HostCallOutcome>;
+  /** Runs a host call the guest started; its outcome goes to `settle`. */
+  hostCall(name: unknown, args: unknown[], settle: SettleHostCall): void;
   waitUntil(seq: unknown, pending: number): void;
   /** A console line (or uncaught error) of the app. */
   log(level: GuestLogLevel, message: string): void;
@@ -43,10 +37,11 @@ export interface EntryHost {
   outboxFailed(error: unknown): void;
 }
 
-/** One queued call into the guest. */
+/** One queued call into the guest: its op and two arguments (EntryOp). */
 interface Entry {
   op: EntryOp;
-  args: unknown[];
+  a: unknown;
+  b: unknown;
   /** The request's deadline, for the entries that answer a request; the wall-time limit otherwise. */
   deadline?: Deadline;
   /** A settle's body chunk buffer, moved into the isolate with the batch. */
@@ -55,10 +50,10 @@ interface Entry {
 
 const COPY_RESULT = { result: { copy: true } } as const;
 const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
-const UNCOPYABLE: HostOutcome<never> = { ok: false, name: 'DataCloneError', message: 'the host answered a value that cannot be copied into the isolate' };
+const UNCOPYABLE = { name: 'DataCloneError', message: 'the host answered a value that cannot be copied into the isolate' };
 /** How long reading the outbox of a stopped isolate may take. */
 const SALVAGE_MS = 20;
-/** The entries whose args end in the token of the reply they wait for. */
+/** The entries whose second argument is the token of the reply they wait for. */
 const REPLYING = new Set<EntryOp>(['dispatch', 'pull', 'pullUpload']);
 
 function cpuMs(nanoseconds: bigint): number {
@@ -242,9 +237,9 @@ export class GuestEntries implements ReplyBook {
   }
 
   /** The one way host code runs guest code: queued, and run with the rest of this turn's entries. */
-  enter(op: EntryOp, args: unknown[], deadline?: Deadline): void {
+  enter(op: EntryOp, a: unknown, b?: unknown, deadline?: Deadline): void {
     if (!this.host.alive()) return;
-    this.queue.push({ op, args, deadline });
+    this.queue.push({ op, a, b, deadline });
     if (this.queue.length === 1) schedule(this);
   }
 
@@ -325,10 +320,10 @@ export class GuestEntries implements ReplyBook {
   private retryCopyable(batch: Entry[]): void {
     const kept: Entry[] = [];
     for (const entry of batch) {
-      if (copies(entry.args)) kept.push(entry);
-      else if (entry.op === 'settle') kept.push({ op: 'settle', args: [entry.args[0], UNCOPYABLE] });
+      if (copies([entry.a, entry.b])) kept.push(entry);
+      else if (entry.op === 'settle') kept.push({ op: 'fail', a: entry.a, b: UNCOPYABLE });
       else if (REPLYING.has(entry.op)) {
-        const token = entry.args[1] as number;
+        const token = entry.b as number;
         const reply = this.replies.get(token);
         this.forget(token);
         reply?.reject(new TypeError(`the host could not copy ${entry.op} into the isolate`));
@@ -339,14 +334,14 @@ export class GuestEntries implements ReplyBook {
   }
 
   /**
-   * The batch as the guest's enter() takes it, `[op, args, op, args…]`, copied into the isolate by the call; body
+   * The batch as the guest's enter() takes it, `[op, a, b, op, a, b…]`, copied into the isolate by the call; body
    * chunks that own their whole buffer move instead (host calls answer only values that can be copied, bridge.ts).
    */
   private payload(batch: Entry[]): { args: unknown[]; options: typeof COPY_ARGUMENTS | object } {
     const flat: unknown[] = [];
     let moves: ArrayBuffer[] | undefined;
     for (const entry of batch) {
-      flat.push(entry.op, entry.args);
+      flat.push(entry.op, entry.a, entry.b);
       if (entry.move) (moves ??= []).push(entry.move);
     }
     // An ExternalCopy is a weak handle V8 processes in every scavenge of the host's heap (one per batch made them
@@ -376,9 +371,9 @@ export class GuestEntries implements ReplyBook {
   /** Takes the guest's outbox on the main thread (the isolate's is idle) and acts on it. */
   private drain(): void {
     this.undrained = false;
-    let messages: GuestMessage[] | null;
+    let messages: unknown;
     try {
-      messages = this.host.refs.drain.applySync(undefined, [], COPY_RESULT) as GuestMessage[] | null;
+      messages = this.host.refs.drain.applySync(undefined, [], COPY_RESULT);
     } catch (error) {
       this.host.outboxFailed(error);
       return;
@@ -391,7 +386,7 @@ export class GuestEntries implements ReplyBook {
     this.drainQueued = true;
     this.undrained = false;
     this.busy++;
-    const done = (messages: GuestMessage[] | null) => {
+    const done = (messages: unknown) => {
       this.busy--;
       this.drainQueued = false;
       if (messages) this.deliver(messages);
@@ -402,7 +397,7 @@ export class GuestEntries implements ReplyBook {
       done(null);
     };
     try {
-      (this.host.refs.drain.apply(undefined, [], COPY_RESULT) as Promise<GuestMessage[] | null>).then(done, failed);
+      (this.host.refs.drain.apply(undefined, [], COPY_RESULT) as Promise<unknown>).then(done, failed);
     } catch (error) {
       failed(error);
     }
@@ -413,43 +408,69 @@ export class GuestEntries implements ReplyBook {
    * before the stop are what tells its developer what ran away, so they are read out (if the isolate still answers).
    */
   private salvageLogs(): void {
-    let messages: GuestMessage[] | null;
+    let messages: unknown;
     try {
-      messages = this.host.refs.drain.applySync(undefined, [], { ...COPY_RESULT, timeout: SALVAGE_MS }) as GuestMessage[] | null;
+      messages = this.host.refs.drain.applySync(undefined, [], { ...COPY_RESULT, timeout: SALVAGE_MS });
     } catch {
       return;
     }
-    if (Array.isArray(messages)) this.deliver(messages.filter((message) => Array.isArray(message) && message[0] === 'log'));
+    if (messages) this.deliver(messages, true);
   }
 
-  /** Acts on the outbox's messages, in order (each checked: the guest's realm is the app's). */
-  private deliver(messages: GuestMessage[]): void {
-    if (!Array.isArray(messages)) return;
-    for (const message of messages) {
-      if (!Array.isArray(message)) continue;
-      if (message[0] === 'reply') {
-        const reply = this.replies.get(message[1]);
-        this.forget(message[1]);
-        reply?.resolve(message[2]);
-      } else if (message[0] === 'call') {
+  /**
+   * Acts on the outbox's messages, in order (protocol.ts, OutboxKind). `logsOnly`: the console lines alone, of an
+   * isolate that is going anyway. A stream that cannot be read to its end fails the isolate, as an outbox that
+   * cannot be copied does: the answers in it can no longer be told apart.
+   */
+  private deliver(stream: unknown, logsOnly = false): void {
+    // An isolate that went meanwhile starts no host calls (one check here, not one per call).
+    if (!logsOnly && !this.host.alive()) return;
+    const stopped = Array.isArray(stream) ? this.read(stream, logsOnly) : 0;
+    if (stopped >= 0 && !logsOnly) this.host.outboxFailed(new TypeError(`the outbox is malformed at slot ${stopped}`));
+  }
+
+  /** Acts on each message of the stream; answers -1 once all were read, else the slot where reading stopped. */
+  private read(stream: unknown[], logsOnly: boolean): number {
+    // Every field is checked: the guest's realm is the app's.
+    for (let i = 0; i < stream.length; ) {
+      const kind: unknown = stream[i];
+      if (kind === 'call') {
+        const count: unknown = stream[i + 3];
+        if (!Number.isSafeInteger(count) || (count as number) < 0 || i + 4 + (count as number) > stream.length) return i;
         // The id goes back into the isolate as an argument: a number, nothing else.
-        if (Number.isSafeInteger(message[1])) this.startHostCall(message[1], message[2], message[3]);
-      } else if (message[0] === 'waitUntil') {
-        const [, seq, pending] = message;
-        if (Number.isSafeInteger(pending) && pending >= 0) this.host.waitUntil(seq, pending);
-      } else if (message[0] === 'log') {
-        const [, level, text] = message;
-        if (LOG_LEVELS.has(level) && typeof text === 'string') this.host.log(level, text);
+        if (!logsOnly && Number.isSafeInteger(stream[i + 1])) this.startHostCall(stream[i + 1] as number, stream[i + 2], stream.slice(i + 4, i + 4 + (count as number)));
+        i += 4 + (count as number);
+        continue;
       }
+      if (i + 3 > stream.length) return i;
+      const a: unknown = stream[i + 1];
+      const b: unknown = stream[i + 2];
+      if (kind === 'log') {
+        if (LOG_LEVELS.has(a as GuestLogLevel) && typeof b === 'string') this.host.log(a as GuestLogLevel, b);
+      } else if (kind === 'reply') {
+        if (!logsOnly) this.answer(a as number, b);
+      } else if (kind === 'waitUntil') {
+        if (!logsOnly && Number.isSafeInteger(b) && (b as number) >= 0) this.host.waitUntil(a, b as number);
+      } else return i;
+      i += 3;
     }
+    return -1;
   }
 
-  /** Runs a host call the guest started; its outcome goes back with the next batch, as a settle entry. */
-  private startHostCall(callId: number, name: unknown, args: unknown): void {
-    if (!this.host.alive()) return;
-    this.host.hostCall(name, args).then(({ outcome, move }) => {
-      if (!this.host.alive()) return;
-      this.queue.push({ op: 'settle', args: [callId, outcome], move });
+  /** The guest's answer to the entry that carried `token`. */
+  private answer(token: number, value: unknown): void {
+    const reply = this.replies.get(token);
+    this.forget(token);
+    reply?.resolve(value);
+  }
+
+  /**
+   * Runs a host call the guest started; its outcome goes back with the next batch, as a settle or fail entry (queued
+   * even if the isolate went meanwhile: run() checks, once per batch instead of once per call).
+   */
+  private startHostCall(callId: number, name: unknown, args: unknown[]): void {
+    this.host.hostCall(name, args, (outcome, move) => {
+      this.queue.push(outcome.ok ? { op: 'settle', a: callId, b: outcome.value, move } : { op: 'fail', a: callId, b: { name: outcome.name, message: outcome.message } });
       if (this.queue.length === 1) scheduleSoon(this);
     });
   }

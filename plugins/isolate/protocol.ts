@@ -76,12 +76,15 @@ export interface GuestKey {
   usages: string[];
 }
 
-/** Host calls whose outcome the host delivers later, through GuestApi.enter('settle'), by the call's id. */
+/** Host calls whose outcome the host delivers later, through GuestApi.enter ('settle' or 'fail'), by the call's id. */
 export interface HostCalls {
   /** Next chunk of a request body, or null at its end. */
   readBody(id: number): Promise<HostOutcome<Uint8Array | null>>;
-  /** Calls `methods[method]` of binding number `binding` (its index in AppConfig.bindings). */
-  callBinding(binding: number, method: string, args: unknown[]): Promise<HostOutcome<unknown>>;
+  /**
+   * Calls `methods[method]` of binding number `binding` (its index in AppConfig.bindings). Answers the method's value
+   * itself, or rejects with the host's failure as an Error of the same name: this promise is the app's.
+   */
+  callBinding(binding: number, method: string, args: unknown[]): Promise<unknown>;
   /** Makes a fetch() for the app; `id` is the guest's, for abortFetch. */
   fetch(id: number, head: FetchHead): Promise<HostOutcome<FetchAnswer>>;
   /** A crypto.subtle method, run by the host's WebCrypto; keys travel as GuestKey handles. */
@@ -131,19 +134,26 @@ export interface HostBridge extends HostLink, HostCalls {
  * What the guest leaves for the host, in order, in its outbox (GuestApi.drain): answers to entries that asked for
  * one (by token), host calls to start (by call id), waitUntil counts, and console lines. Kept in one queue so the
  * host sees a waitUntil or a log line before the answer or last chunk that followed it.
+ *
+ * Laid out flat, one array for the whole drain, because copying out of an isolate costs per object: 32 cache calls
+ * as nested messages took twice as long to copy as the same fields in one array. Each message is its kind, then:
+ * - `'reply', token, value`
+ * - `'waitUntil', seq, pending`
+ * - `'log', level, message`
+ * - `'call', callId, name, count, ...args` (the host call's `count` arguments)
  */
-export type GuestMessage =
-  | [kind: 'reply', token: number, value: unknown]
-  | [kind: 'call', callId: number, name: HostCallName, args: unknown[]]
-  | [kind: 'waitUntil', seq: number, pending: number]
-  | [kind: 'log', level: GuestLogLevel, message: string];
+export type OutboxKind = 'reply' | 'call' | 'waitUntil' | 'log';
 
 /**
  * Every way the host runs guest code, through GuestApi.enter. The guest function returns at once; whatever it
- * starts answers through the outbox. Arguments per op: dispatch(head, token), pull(id, token), pullUpload(id, token),
- * cancel(id), cancelUpload(id), timer(id), settle(callId, outcome).
+ * starts answers through the outbox. Each entry is the op and two arguments, unused ones undefined:
+ * dispatch(head, token), pull(id, token), pullUpload(id, token), cancel(id), cancelUpload(id), timer(id),
+ * settle(callId, value) for a host call that succeeded, fail(callId, { name, message }) for one that failed.
  */
-export type EntryOp = 'dispatch' | 'pull' | 'pullUpload' | 'cancel' | 'cancelUpload' | 'timer' | 'settle';
+export type EntryOp = 'dispatch' | 'pull' | 'pullUpload' | 'cancel' | 'cancelUpload' | 'timer' | 'settle' | 'fail';
+
+/** How many slots one entry takes in a batch: its op and two arguments. */
+export const ENTRY_STRIDE = 3;
 
 /** A binding as the guest sees it: the names of its host methods, and whether a guest factory wraps it. */
 export interface GuestBinding {
@@ -178,12 +188,12 @@ export interface GuestPlatform {
 /** Guest functions the host holds References to. */
 export interface GuestApi {
   /**
-   * Starts a batch of entries, `[op, args, op, args…]` (EntryOp); `onMainThread`: the host runs it synchronously.
-   * Never throws, and answers through the outbox.
+   * Starts a batch of entries, `[op, a, b, op, a, b…]` (EntryOp), flat for the same reason the outbox is;
+   * `onMainThread`: the host runs it synchronously. Never throws, and answers through the outbox.
    */
   enter(batch: unknown[], onMainThread: boolean): void;
-  /** Takes the outbox: the messages left since the last drain, or null when there are none. */
-  drain(): GuestMessage[] | null;
+  /** Takes the outbox: the messages left since the last drain, laid out flat (OutboxKind), or null when there are none. */
+  drain(): unknown[] | null;
 }
 
 /** A reply to 'pull' and 'pullUpload': the next chunk (null at the end), or the failure reading it. */

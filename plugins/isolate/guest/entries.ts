@@ -1,5 +1,5 @@
 // The one guest function the host runs guest code through: starts a batch of entries, each answering through the outbox.
-import type { ChunkOutcome, DispatchResult, EntryOp, RequestHead } from '../protocol.js';
+import { ENTRY_STRIDE, type ChunkOutcome, type DispatchResult, type EntryOp, type RequestHead } from '../protocol.js';
 import type { Dispatcher } from './dispatch.js';
 import type { GuestFetch } from './fetch.js';
 import type { HostCaller } from './host-calls.js';
@@ -31,19 +31,16 @@ function failure(error: unknown): ChunkOutcome {
 }
 
 /**
- * The guest's enter(): a batch `[op, args, op, args…]` from the host (guest-entries.ts), each entry started in turn.
+ * The guest's enter(): a batch `[op, a, b, op, a, b…]` from the host (guest-entries.ts), each entry started in turn.
  * One that throws does not stop the others: each answers (or fails) through its own reply.
  */
 export function createEnter(parts: EntryParts): (batch: unknown[], onMainThread: boolean) => void {
   const { outbox, dispatcher, fetcher, timers, caller, thread } = parts;
-  const reply = (token: unknown, value: unknown) => outbox.post(['reply', token as number, value]);
+  const reply = (token: unknown, value: unknown) => outbox.post('reply', token, value);
   const replyChunk = (token: unknown, read: Promise<Uint8Array | null>) =>
     apply(then, read, [(value: Uint8Array | null) => reply(token, { ok: true, value }), (error: unknown) => reply(token, failure(error))]);
 
-  function start(op: EntryOp, args: unknown[]): void {
-    // Indexed, not destructured: an app may have replaced Array.prototype[Symbol.iterator].
-    const a = args[0];
-    const b = args[1];
+  function start(op: EntryOp, a: unknown, b: unknown): void {
     switch (op) {
       case 'dispatch':
         // dispatch() turns every app failure into a result, so it never rejects.
@@ -67,15 +64,19 @@ export function createEnter(parts: EntryParts): (batch: unknown[], onMainThread:
       case 'settle':
         caller.settle(a, b);
         return;
+      case 'fail':
+        caller.fail(a, b);
+        return;
     }
   }
 
   return (batch, onMainThread) => {
     // The batch's microtasks run in the same call, so they see the same thread.
     thread.onMainThread = onMainThread === true;
-    for (let i = 0; i + 1 < batch.length; i += 2) {
+    // Indexed, not destructured: an app may have replaced Array.prototype[Symbol.iterator].
+    for (let i = 0; i + ENTRY_STRIDE <= batch.length; i += ENTRY_STRIDE) {
       try {
-        start(batch[i] as EntryOp, batch[i + 1] as unknown[]);
+        start(batch[i] as EntryOp, batch[i + 1], batch[i + 2]);
       } catch {
         // Entries report their own failures (a timer's callback throwing is reported by fire()); nothing else to do.
       }

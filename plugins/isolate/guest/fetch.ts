@@ -2,7 +2,7 @@
 import type { FetchAnswer, FetchHead, HostBridge } from '../protocol.js';
 import { addAbortAlgorithm } from './abort.js';
 import { takeContent } from './body.js';
-import { hostError } from './env.js';
+import { hostError } from './host-calls.js';
 import { chunkReader, hostBody, type ChunkReader } from './host-body.js';
 import { Request } from './request.js';
 import { Response } from './response.js';

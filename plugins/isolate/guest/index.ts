@@ -31,8 +31,8 @@ export const install: GuestModule['install'] = (link: HostLink, config: Platform
   const bridge: HostBridge = {
     ...link,
     ...caller.calls,
-    waitUntil: (seq, pending) => outbox.post(['waitUntil', seq, pending]),
-    log: (level, message) => (thread.onMainThread ? outbox.post(['log', level, message]) : link.log(level, message)),
+    waitUntil: (seq, pending) => outbox.post('waitUntil', seq, pending),
+    log: (level, message) => (thread.onMainThread ? outbox.post('log', level, message) : link.log(level, message)),
   };
   const timers = createTimers(bridge, config.maxTimers);
   const listeners = createFetchListeners();

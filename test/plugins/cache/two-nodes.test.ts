@@ -43,6 +43,15 @@ test('a node keeps read entries in process, and a write on another node replaces
   t.is(await b.getString('k'), null);
 });
 
+test('writes one node makes in one turn go as one batch, and reach the other node\'s in-process copies before they resolve', async (t) => {
+  const { a, b } = twoNodes(t);
+  const keys = Array.from({ length: 32 }, (_, i) => `k${i}`);
+  await Promise.all(keys.map((key) => a.set(key, 'old')));
+  t.deepEqual(await b.getMultiString(keys), keys.map(() => 'old'), 'now in B\'s in-process layer');
+  t.deepEqual(await Promise.all(keys.map((key) => a.set(key, `new ${key}`))), keys.map(() => true));
+  t.deepEqual(await b.getMultiString(keys), keys.map((key) => `new ${key}`));
+});
+
 test('purgeTag on one node removes the keys on the other before it resolves', async (t) => {
   const { a, b } = twoNodes(t);
   await a.set('p1', 'x', { tags: ['promo'] });

@@ -278,6 +278,37 @@ test('prototype pollution and lying Response objects change nothing the host doe
   t.is(await (await runtime.fetch(new Request(`${bases[2]}/fine`))).text(), 'fine');
 });
 
+test('an app that takes over array index writes, the outbox\'s among them, breaks only its own isolate', async (t) => {
+  const runtime = isolateRuntime(t, { limits: { wallMs: 3_000 } });
+  // From then on every write to index 0 to 3 of a fresh array in this isolate is the app's: it forges what the
+  // platform posts for the host (a host call with a count past the end of the outbox, a bogus kind, a negative id).
+  const base = await deployScript(
+    runtime,
+    'forger',
+    moduleScript(`{
+      fetch(request) {
+        if (new URL(request.url).pathname === '/forge') {
+          const forged = ['call', -1, 'callBinding', 1e9];
+          for (let i = 0; i < forged.length; i++) {
+            Object.defineProperty(Array.prototype, i, {
+              configurable: true,
+              set() { Object.defineProperty(this, i, { value: forged[i], writable: true, enumerable: true, configurable: true }); },
+            });
+          }
+        }
+        return new Response('fine');
+      },
+    }`),
+  );
+  const neighbour = await deployScript(runtime, 'bystander', moduleScript(`{ fetch() { return new Response('untouched'); } }`));
+  const started = performance.now();
+  const response = await runtime.fetch(new Request(`${base}/forge`));
+  t.is(response.status, 500);
+  t.true(performance.now() - started < 2_500, 'failed at once, not at the wall-time limit');
+  t.is(await (await runtime.fetch(new Request(neighbour))).text(), 'untouched');
+  t.is(await (await runtime.fetch(new Request(base))).text(), 'fine', 'the app runs again, in a fresh isolate');
+});
+
 test('two apps with the same env names each read only their own values, whatever the other does to its globals', async (t) => {
   const runtime = isolateRuntime(t);
   const script = moduleScript(`{
