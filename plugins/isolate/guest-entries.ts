@@ -49,7 +49,7 @@ interface Entry {
 }
 
 const COPY_RESULT = { result: { copy: true } } as const;
-const COPY_ARGUMENTS = { arguments: { copy: true } } as const;
+const COPY = { copy: true } as const;
 const UNCOPYABLE = { name: 'DataCloneError', message: 'the host answered a value that cannot be copied into the isolate' };
 /** How long reading the outbox of a stopped isolate may take. */
 const SALVAGE_MS = 20;
@@ -259,20 +259,21 @@ export class GuestEntries implements ReplyBook {
    */
   private runBatch(batch: Entry[]): void {
     const { host } = this;
-    const ops = batch.map((entry) => entry.op);
     const deadline = earliest(batch, host);
-    if (ops.some((op) => op !== 'dispatch')) host.resuming();
-    const { args, options } = this.payload(batch);
+    if (batch.some((entry) => entry.op !== 'dispatch')) host.resuming();
+    const [payload, copy] = this.payload(batch);
     if (this.busy === 0 && host.sameThread.eligible) {
       // The host's event loop waits for this: bounded by the CPU limit as well as the time left.
-      const cpuBound = host.cpuMs < deadline.remaining();
+      const remaining = deadline.remaining();
+      const cpuBound = host.cpuMs < remaining;
+      const timeout = cpuBound ? host.cpuMs : remaining;
       const started = performance.now();
       try {
-        host.refs.enter.applySync(undefined, [...args, true], { ...options, timeout: cpuBound ? host.cpuMs : deadline.remaining() });
+        host.refs.enter.applySync(undefined, [payload, true], copy ? { arguments: COPY, timeout } : { timeout });
       } catch (error) {
         if (notCopied(error)) return this.retryCopyable(batch);
         if (timedOut(error)) this.salvageLogs();
-        host.entryFailed(ops, error, deadline, cpuBound);
+        host.entryFailed(opsOf(batch), error, deadline, cpuBound);
         // Stopped at its limit, the batch held the host's event loop for all of it.
         if (!host.alive()) host.sameThread.banish();
       }
@@ -301,11 +302,12 @@ export class GuestEntries implements ReplyBook {
       }
       // Only this batch was on the isolate's thread: it is idle now, and a synchronous call will not wait.
       if (timedOut(error) && this.busy === 1) this.salvageLogs();
-      host.entryFailed(ops, error, deadline, false);
+      host.entryFailed(opsOf(batch), error, deadline, false);
       done();
     };
     try {
-      host.refs.enter.apply(undefined, [...args, false], { ...options, timeout: deadline.remaining() }).then(done, failed);
+      const timeout = deadline.remaining();
+      host.refs.enter.apply(undefined, [payload, false], copy ? { arguments: COPY, timeout } : { timeout }).then(done, failed);
     } catch (error) {
       // isolated-vm refused the call before it started.
       failed(error);
@@ -337,7 +339,7 @@ export class GuestEntries implements ReplyBook {
    * The batch as the guest's enter() takes it, `[op, a, b, op, a, b…]`, copied into the isolate by the call; body
    * chunks that own their whole buffer move instead (host calls answer only values that can be copied, bridge.ts).
    */
-  private payload(batch: Entry[]): { args: unknown[]; options: typeof COPY_ARGUMENTS | object } {
+  private payload(batch: Entry[]): [batch: unknown, copy: boolean] {
     const flat: unknown[] = [];
     let moves: ArrayBuffer[] | undefined;
     for (const entry of batch) {
@@ -346,8 +348,8 @@ export class GuestEntries implements ReplyBook {
     }
     // An ExternalCopy is a weak handle V8 processes in every scavenge of the host's heap (one per batch made them
     // several times slower), where the copy the call makes leaves none: only a batch that moves bytes makes one.
-    if (!moves) return { args: [flat], options: COPY_ARGUMENTS };
-    return { args: [new ivm.ExternalCopy(flat, { transferList: moves }).copyInto({ release: true, transferIn: true })], options: {} };
+    if (!moves) return [flat, true];
+    return [new ivm.ExternalCopy(flat, { transferList: moves }).copyInto({ release: true, transferIn: true }), false];
   }
 
   /** Records what each entry of the batch cost (SameThread.ran) and drains the outbox. */
@@ -474,6 +476,11 @@ export class GuestEntries implements ReplyBook {
       if (this.queue.length === 1) scheduleSoon(this);
     });
   }
+}
+
+/** The batch's operations, for reporting its failure. */
+function opsOf(batch: Entry[]): EntryOp[] {
+  return batch.map((entry) => entry.op);
 }
 
 /** The deadline of a batch: the entry's closest to its end, else the wall-time limit from now. */
