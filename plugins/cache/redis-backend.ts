@@ -143,7 +143,7 @@ export class RedisBackend implements CacheBackend {
     const full = this.full(key);
     const serialized = serializeEntry(entry);
     const ttl = remainingMs(entry);
-    if (mode === 'set' && !entry.t && ttl === undefined) return this.batch.write(full, serialized).then(stored);
+    if (mode === 'set' && !entry.t && ttl === undefined) return this.batch.write(full, serialized);
     if (mode !== 'cas' && !entry.t) return this.setOne(full, serialized, ttl ?? 0, mode === 'nx');
     const tagSets = (entry.t ?? []).map((tag) => this.full(tagKey(app, tag)));
     return this.publishing(async (ticket) => {
@@ -280,5 +280,3 @@ function parseEntry(raw: string | null | undefined): Entry | undefined {
 }
 
 const escape = (text: string) => (text.startsWith(':') ? `:${text}` : text);
-
-const stored = () => true;

@@ -12,7 +12,8 @@ export interface BatchSender {
 interface Waiter {
   from: number;
   count: number;
-  resolve(values: Array<string | null>): void;
+  /** The caller's values, for a read; true, for a write (a plain write always stores). */
+  resolve(answer: Array<string | null> | true): void;
   reject(error: unknown): void;
 }
 
@@ -40,12 +41,12 @@ export class RedisBatch {
 
   /** The raw values of `keys`, read with the turn's other reads. */
   read(keys: string[]): Promise<Array<string | null>> {
-    return this.add('read', keys);
+    return this.add('read', keys) as Promise<Array<string | null>>;
   }
 
-  /** Stores one value that does not expire, with the turn's other writes. Resolves once it landed. */
-  write(key: string, value: string): Promise<unknown> {
-    return this.add('write', [key], value);
+  /** Stores one value that does not expire, with the turn's other writes; true once it landed. */
+  write(key: string, value: string): Promise<boolean> {
+    return this.add('write', [key], value) as Promise<boolean>;
   }
 
   /** Sends what waits now: called before any command that is not batched, to keep the order of commands. */
@@ -64,8 +65,7 @@ export class RedisBatch {
     }
     sent.then(
       (found) => {
-        // A write answers nothing per key.
-        for (const waiter of waiters) waiter.resolve(kind === 'read' ? (found as Array<string | null>).slice(waiter.from, waiter.from + waiter.count) : []);
+        for (const waiter of waiters) waiter.resolve(kind === 'read' ? (found as Array<string | null>).slice(waiter.from, waiter.from + waiter.count) : true);
       },
       (error: unknown) => {
         for (const waiter of waiters) waiter.reject(error);
@@ -73,7 +73,7 @@ export class RedisBatch {
     );
   }
 
-  private add(kind: 'read' | 'write', keys: string[], value?: string): Promise<Array<string | null>> {
+  private add(kind: 'read' | 'write', keys: string[], value?: string): Promise<Array<string | null> | true> {
     if (this.kind !== kind || this.keys.length + keys.length > BATCH_KEYS) this.flush();
     this.kind = kind;
     const from = this.keys.length;
