@@ -29,12 +29,14 @@ const VALUE = 'v'.repeat(100);
 const GOAL = 1.5;
 
 type Op = 'set' | 'get';
-/** One measured run: `ops` operations of one kind, `concurrency` at a time. */
-type Workload = { op: Op; concurrency: number };
+/** One measured run: `ops` operations of one kind, `concurrency` at a time; sets with a TTL in seconds when `ttl` is set. */
+type Workload = { op: Op; concurrency: number; ttl?: number };
 const WORKLOADS: Workload[] = [
   { op: 'set', concurrency: 1 },
   { op: 'get', concurrency: 1 },
   { op: 'set', concurrency: BATCH },
+  // Writes with a TTL cannot share one Redis command (redis-batch.ts): each goes as its own SET.
+  { op: 'set', concurrency: BATCH, ttl: 60 },
   { op: 'get', concurrency: BATCH },
 ];
 
@@ -45,13 +47,14 @@ const APP = `var __hangar_entry__ = (() => ({ default: {
     const op = url.searchParams.get('op');
     const ops = Number(url.searchParams.get('ops'));
     const concurrency = Number(url.searchParams.get('concurrency'));
+    const ttl = url.searchParams.has('ttl') ? Number(url.searchParams.get('ttl')) : undefined;
     const value = ${JSON.stringify(VALUE)};
     let hits = 0;
     for (let i = 0; i < ops; i += concurrency) {
       const batch = [];
       for (let j = i; j < Math.min(ops, i + concurrency); j++) {
         const key = 'k' + (j % 1000);
-        batch.push(op === 'set' ? env.CACHE.set(key, value) : env.CACHE.getString(key));
+        batch.push(op === 'set' ? env.CACHE.set(key, value, ttl) : env.CACHE.getString(key));
       }
       for (const result of await Promise.all(batch)) if (result) hits++;
     }
@@ -78,8 +81,8 @@ async function hangar(name: string, store: string, options: CachePluginOptions =
   await runtime.activate(createDeployment({ app: 'bench', hostnames: ['bench.localhost'], output: { index: lambda }, routes: [{ handle: 'filesystem' }, { src: '/.*', dest: '/index' }], env: {} }));
   return {
     name,
-    async run({ op, concurrency }) {
-      const response = await runtime.fetch(new Request(`http://bench.localhost/?op=${op}&ops=${OPS}&concurrency=${concurrency}`));
+    async run({ op, concurrency, ttl }) {
+      const response = await runtime.fetch(new Request(`http://bench.localhost/?op=${op}&ops=${OPS}&concurrency=${concurrency}${ttl ? `&ttl=${ttl}` : ''}`));
       if (response.status !== 200) throw new Error(`${name}: ${response.status} ${await response.text()}`);
       return Number(await response.text());
     },
@@ -94,7 +97,7 @@ async function hangarHost(name: string, store: string): Promise<Contender> {
   const cache = plugin.tenantCache('bench');
   return {
     name,
-    run: (workload) => loop(workload, (key) => (workload.op === 'set' ? cache.set(key, VALUE) : cache.getString(key))),
+    run: (workload) => loop(workload, (key) => (workload.op === 'set' ? cache.set(key, VALUE, workload.ttl) : cache.getString(key))),
     close: () => runtime.close(),
   };
 }
@@ -114,7 +117,7 @@ async function rawKeyv(url: string, prefix: string): Promise<Contender> {
   const store = new Keyv(new KeyvRedis(url), { namespace: `${prefix}raw`, useKeyPrefix: false });
   return {
     name: 'raw keyv on Redis',
-    run: (workload) => loop(workload, (key) => (workload.op === 'set' ? store.set(key, VALUE) : store.get(key))),
+    run: (workload) => loop(workload, (key) => (workload.op === 'set' ? store.set(key, VALUE, workload.ttl && workload.ttl * 1000) : store.get(key))),
     close: () => store.disconnect(),
   };
 }
@@ -126,6 +129,8 @@ async function time(contender: Contender, workload: Workload): Promise<number> {
   if (ok !== OPS) throw new Error(`${contender.name}: only ${ok} of ${OPS} ${workload.op}s succeeded`);
   return OPS / seconds;
 }
+
+const label = ({ op, concurrency, ttl }: Workload) => `${op}${ttl ? ` with a ${ttl} s TTL` : ''}, ${concurrency === 1 ? 'one at a time' : `${concurrency} at a time`}`;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
       for (const workload of WORKLOADS) {
         // Alternating the order each round spreads other load on the machine over every contender.
         for (const contender of round % 2 ? [...contenders].reverse() : contenders) {
-          const key = `${contender.name}|${workload.op}|${workload.concurrency}`;
+          const key = `${contender.name}|${label(workload)}`;
           figures.set(key, [...(figures.get(key) ?? []), await time(contender, workload)]);
         }
       }
@@ -158,8 +163,7 @@ async function main(): Promise<void> {
     await cleanUp(args.redis, prefix);
   }
 
-  const rate = (name: string, { op, concurrency }: Workload) => median(figures.get(`${name}|${op}|${concurrency}`)!);
-  const label = ({ op, concurrency }: Workload) => `${op}, ${concurrency === 1 ? 'one at a time' : `${concurrency} at a time`}`;
+  const rate = (name: string, workload: Workload) => median(figures.get(`${name}|${label(workload)}`)!);
   const raw = contenders[4]!.name;
   console.log(`\ncache ops/s, ${OPS} ops per run, median of ${ROUNDS} rounds; 100-byte values over 1000 keys; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}\n`);
   table(
