@@ -35,7 +35,7 @@ test('the writes one turn makes reach Redis as one MSET, and its reads as one MG
 });
 
 test('a write with a TTL, a delete or a read between them keeps the order the app made its calls in', async (t) => {
-  const { cache, commands } = await setup(t);
+  const { cache } = await setup(t);
   t.true(await cache.set('b', 'old'));
   // One turn, nothing awaited in between.
   const calls = [
