@@ -163,7 +163,8 @@ async function main(): Promise<void> {
     await cleanUp(args.redis, prefix);
   }
 
-  const rate = (name: string, workload: Workload) => median(figures.get(`${name}|${label(workload)}`)!);
+  const series = (name: string, workload: Workload) => figures.get(`${name}|${label(workload)}`)!;
+  const rate = (name: string, workload: Workload) => median(series(name, workload));
   const raw = contenders[4]!.name;
   console.log(`\ncache ops/s, ${OPS} ops per run, median of ${ROUNDS} rounds; 100-byte values over 1000 keys; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}\n`);
   table(
@@ -173,8 +174,8 @@ async function main(): Promise<void> {
   // Time per op through Hangar ÷ time per op through raw keyv = raw ops/s ÷ Hangar ops/s, taken round by round: the
   // two ran minutes apart at most, so a slower spell of the machine weighs on both sides of each ratio.
   const ratio = (index: number, workload: Workload) => {
-    const raws = figures.get(`${raw}|${label(workload)}`)!;
-    const ratios = figures.get(`${contenders[index]!.name}|${label(workload)}`)!.map((hangarRate, round) => raws[round]! / hangarRate);
+    const raws = series(raw, workload);
+    const ratios = series(contenders[index]!.name, workload).map((hangarRate, round) => raws[round]! / hangarRate);
     const value = median(ratios);
     const spread = ROUNDS > 1 ? ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : '';
     return `${value.toFixed(2)}×${spread} ${value <= GOAL ? 'ok' : 'over'}`;

@@ -1,5 +1,6 @@
 // Runs store calls so that a failing or silent store answers a fallback (a miss) instead of failing the app's request.
 import { HangarError } from '../../core/errors.js';
+import { attempt } from './attempt.js';
 import type { FailureLog } from './failure-log.js';
 
 /** What the guard's queue of calls in flight, by start time, needs of each. */
@@ -83,13 +84,7 @@ export class StoreGuard {
     return new Promise<T>((resolve, reject) => {
       const call = new Call(this, what, fallback, resolve, reject, Date.now() + this.timeoutMs);
       this.enqueue(call);
-      let answer: Promise<T>;
-      try {
-        answer = work();
-      } catch (error) {
-        answer = Promise.reject(error);
-      }
-      answer.then(
+      attempt(work).then(
         (value) => call.answered(value),
         (error: unknown) => call.failed(error),
       );

@@ -1,4 +1,5 @@
 // Coalesces the plain reads, or the plain writes, that one turn sends to Redis into one command, in order with every other command.
+import { attempt } from './attempt.js';
 
 /** How a batch reaches Redis: the backend's own commands for one key or many. */
 export interface BatchSender {
@@ -57,13 +58,7 @@ export class RedisBatch {
     this.keys = [];
     this.values = [];
     this.waiters = [];
-    let sent: Promise<unknown>;
-    try {
-      sent = kind === 'read' ? this.send.read(keys) : this.send.write(keys, values);
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    sent.then(
+    attempt<unknown>(() => (kind === 'read' ? this.send.read(keys) : this.send.write(keys, values))).then(
       (found) => {
         for (const waiter of waiters) waiter.resolve(kind === 'read' ? (found as Array<string | null>).slice(waiter.from, waiter.from + waiter.count) : true);
       },

@@ -1,4 +1,5 @@
 // TenantCache: one app's key-value cache (TTLs, tags, exact purge), confined to the app's own keys.
+import { attempt } from './attempt.js';
 import type { CacheBackend } from './backend.js';
 import { entryBuffer, entryString, toEntryValue, valueBytes, type Entry } from './entry.js';
 import type { StoreGuard } from './guard.js';
@@ -104,17 +105,5 @@ export class TenantCache {
     const checked = checkKey(tag, this.limits, 'cache tag');
     const purged = await this.guard.run('a purgeTag', () => this.backend.purgeTag(this.app, checked), []);
     return purged.map((stored) => parseEntryKey(stored)?.key ?? stored);
-  }
-}
-
-/**
- * `run()`'s promise, or a rejection with what it threw (the app's mistake in an argument), as an async method would
- * answer, without the two microtask turns an async method costs each write by answering the guard's promise.
- */
-function attempt<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return run();
-  } catch (error) {
-    return Promise.reject(error);
   }
 }
