@@ -8,7 +8,7 @@ import { isLive, remainingMs, type Entry } from './entry.js';
 import { tagKey } from './keys.js';
 import { LocalLayer, type LocalLayerOptions } from './local-layer.js';
 import { RedisBatch } from './redis-batch.js';
-import { runScript } from './redis-scripts.js';
+import { RedisScripts, type ScriptName } from './redis-scripts.js';
 import type { RedisClient } from './stores.js';
 
 type Multi = ReturnType<RedisClient['multi']>;
@@ -35,6 +35,7 @@ export class RedisBackend implements CacheBackend {
   private readonly startupUntil = Date.now() + STARTUP_WAIT_MS;
   /** The turn's plain reads or plain writes, waiting to go as one command. */
   private readonly batch: RedisBatch;
+  private readonly scripts: RedisScripts;
 
   constructor(
     private readonly store: Keyv,
@@ -51,6 +52,7 @@ export class RedisBackend implements CacheBackend {
     this.firstReady = Promise.all([connected, this.bus.start()]).then(() => {
       this.everReady = true;
     });
+    this.scripts = new RedisScripts(client);
     this.batch = new RedisBatch({
       read: (keys) => (keys.length === 1 ? client.get(keys[0]!).then((value) => [value]) : client.mGet(keys)),
       write: (keys, values) => this.writeMany(keys, values),
@@ -61,6 +63,12 @@ export class RedisBackend implements CacheBackend {
   private direct(): RedisClient {
     this.batch.flush();
     return this.client;
+  }
+
+  /** Runs a script after the batched commands waiting, like direct(). */
+  private script(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
+    this.batch.flush();
+    return this.scripts.run(name, keys, args);
   }
 
   private full(key: string): string {
@@ -148,7 +156,7 @@ export class RedisBackend implements CacheBackend {
     const tagSets = (entry.t ?? []).map((tag) => this.full(tagKey(app, tag)));
     return this.publishing(async (ticket) => {
       const message = `${ticket.prefix}${JSON.stringify([full])}`;
-      const [stored, receivers] = (await runScript(this.direct(), 'write', [full, ...tagSets], [serialized, String(ttl ?? 0), mode, expected, ...this.notify(message)])) as [number, number];
+      const [stored, receivers] = (await this.script('write', [full, ...tagSets], [serialized, String(ttl ?? 0), mode, expected, ...this.notify(message)])) as [number, number];
       return { result: stored === 1, receivers, changed: stored === 1 ? [full] : [] };
     });
   }
@@ -222,7 +230,7 @@ export class RedisBackend implements CacheBackend {
     // The script compares the tag with the stored JSON, where strings that start with ':' are escaped.
     const stored = escape(tag);
     return this.publishing(async (ticket) => {
-      const [receivers, purged] = (await runScript(this.direct(), 'purge', [this.full(tagKey(app, tag))], [stored, ...this.notify(ticket.prefix)])) as [number, string[]];
+      const [receivers, purged] = (await this.script('purge', [this.full(tagKey(app, tag))], [stored, ...this.notify(ticket.prefix)])) as [number, string[]];
       return { result: purged.map((full) => full.slice(this.prefix.length)), receivers, changed: purged };
     });
   }

@@ -70,12 +70,34 @@ export type ScriptName = keyof typeof SOURCES;
 
 const SHAS = Object.fromEntries(Object.entries(SOURCES).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')])) as Record<ScriptName, string>;
 
-/** Runs a script by its digest, sending the source only when Redis does not know it (first use, or after a restart). */
-export async function runScript(client: RedisClient, name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
-  try {
-    return await client.evalSha(SHAS[name], { keys, arguments: args });
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(SOURCES[name], { keys, arguments: args });
+/**
+ * Runs the scripts on one connection, always in the order they were called among its other commands. A script goes
+ * by source (EVAL, which also caches it in Redis) until this connection has run it, then by digest (EVALSHA). A new
+ * connection starts over, since Redis may have restarted without its script cache. Retrying an EVALSHA that answers
+ * NOSCRIPT would run it after the commands sent behind it (a tagged write after the purge that followed it), so when
+ * the cache was flushed under a live connection the call fails instead (the cache logs it and answers a miss) and the
+ * next call sends the source.
+ */
+export class RedisScripts {
+  private readonly known = new Set<ScriptName>();
+
+  constructor(private readonly client: RedisClient) {
+    client.on('ready', () => this.known.clear());
+  }
+
+  /** Not async before it sends: the command is queued when this returns. */
+  run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
+    const options = { keys, arguments: args };
+    if (!this.known.has(name)) {
+      return this.client.eval(SOURCES[name], options).then((reply) => {
+        this.known.add(name);
+        return reply;
+      });
+    }
+    return this.client.evalSha(SHAS[name], options).catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      this.known.delete(name);
+      throw new Error(`Redis no longer held the cache's ${name} script (SCRIPT FLUSH?), so the call did not run; the next call sends it again`);
+    });
   }
 }

@@ -43,13 +43,18 @@ test('a node keeps read entries in process, and a write on another node replaces
   t.is(await b.getString('k'), null);
 });
 
-test('writes one node makes in one turn go as one batch, and reach the other node\'s in-process copies before they resolve', async (t) => {
+test('writes one node makes in one turn go as one batch, with or without expiries, and reach the other node\'s in-process copies before they resolve', async (t) => {
   const { a, b } = twoNodes(t);
   const keys = Array.from({ length: 32 }, (_, i) => `k${i}`);
   await Promise.all(keys.map((key) => a.set(key, 'old')));
   t.deepEqual(await b.getMultiString(keys), keys.map(() => 'old'), 'now in B\'s in-process layer');
   t.deepEqual(await Promise.all(keys.map((key) => a.set(key, `new ${key}`))), keys.map(() => true));
   t.deepEqual(await b.getMultiString(keys), keys.map((key) => `new ${key}`));
+  // Writes with expiries go another way (each its own SET), and must reach B's copies just the same.
+  t.deepEqual(await Promise.all(keys.map((key, i) => a.set(key, `expiring ${key}`, i % 2 ? 60 : undefined))), keys.map(() => true));
+  t.deepEqual(await b.getMultiString(keys), keys.map((key) => `expiring ${key}`));
+  t.true((await b.ttl('k1'))! <= 60);
+  t.is(await b.ttl('k0'), Infinity);
 });
 
 test('purgeTag on one node removes the keys on the other before it resolves', async (t) => {
