@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { EdgeRuntime } from '../../../core/runtime.js';
 import type { Limits } from '../../../core/options.js';
 import { CachePlugin, type CachePluginOptions } from '../../../plugins/cache/index.js';
+import type { TenantCache } from '../../../plugins/cache/tenant-cache.js';
 
 export const SHARED_REDIS = 'redis://127.0.0.1:6379';
 
@@ -87,6 +88,14 @@ export async function eventually(check: () => Promise<boolean> | boolean, ms = 5
     if (Date.now() > until) return false;
     await sleep(25);
   }
+}
+
+/**
+ * Whether `cache` could write once connected. On a loaded machine connecting can outlast the start-up wait, after
+ * which a write answers false at once, so the first write is tried until one lands.
+ */
+export function connected(cache: TenantCache): Promise<boolean> {
+  return eventually(() => cache.set('warm', 'up'));
 }
 
 /** A port nothing listens on right now. */

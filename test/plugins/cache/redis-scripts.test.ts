@@ -1,14 +1,13 @@
 // The cache's Lua scripts run in the order they were called, on first use, on later use, and after Redis lost them.
 import test from 'ava';
 import { createClient } from '@keyv/redis';
-import { cacheRuntime, eventually, OwnRedis } from './helpers.js';
+import { cacheRuntime, connected, eventually, OwnRedis } from './helpers.js';
 
 test('a script the connection has not run goes by source, in order with the commands sent after it', async (t) => {
   // A private Redis: its script cache is empty, so the first tagged write cannot go by digest.
   const redis = await OwnRedis.start(t);
   const cache = cacheRuntime(t, redis.url, { plugin: { layer: { maxBytes: 0 } } }).plugin.tenantCache('shop');
-  // Connected: on a loaded machine that can outlast the start-up wait, after which a write answers false at once.
-  t.true(await eventually(() => cache.set('warm', 'up')));
+  t.true(await connected(cache));
   // One turn: had the tagged write gone by digest and been sent again after NOSCRIPT, the read and the plain write
   // after it would have run first.
   t.deepEqual(await Promise.all([cache.set('k', 'tagged', { tags: ['t'] }), cache.getString('k'), cache.set('k', 'plain')]), [true, 'tagged', true]);

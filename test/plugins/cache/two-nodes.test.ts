@@ -43,7 +43,7 @@ test('a node keeps read entries in process, and a write on another node replaces
   t.is(await b.getString('k'), null);
 });
 
-test('writes one node makes in one turn go as one batch, with or without expiries, and reach the other node\'s in-process copies before they resolve', async (t) => {
+test('writes one node makes in one turn, batched or each with its expiry, reach the other node\'s in-process copies before they resolve', async (t) => {
   const { a, b } = twoNodes(t);
   const keys = Array.from({ length: 32 }, (_, i) => `k${i}`);
   await Promise.all(keys.map((key) => a.set(key, 'old')));
