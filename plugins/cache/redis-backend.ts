@@ -265,11 +265,15 @@ export class RedisBackend implements CacheBackend {
 /**
  * An entry as keyv stores it (`{"value":…,"expires":…}`, strings that start with ':' escaped by another ':'), so keyv
  * reads what the backend writes. Written and parsed here: keyv's generic serializer and reviver cost more than the
- * rest of a cache op.
+ * rest of a cache op. Written by hand, not by JSON.stringify of a wrapper object: that took 1 µs of a 7 µs write
+ * (`--cpu-prof`, sets with a TTL 32 at a time from an isolate), twice what the concatenation takes.
  */
 function serializeEntry(entry: Entry): string {
-  if (!entry.v.startsWith(':') && !entry.t?.some((tag) => tag.startsWith(':'))) return JSON.stringify({ value: entry, expires: entry.x });
-  return JSON.stringify({ value: { ...entry, v: escape(entry.v), t: entry.t?.map(escape) }, expires: entry.x });
+  let json = `{"value":{"v":${JSON.stringify(escape(entry.v))}`;
+  if (entry.b) json += ',"b":1';
+  if (entry.t) json += `,"t":${JSON.stringify(entry.t.map(escape))}`;
+  // An expiry is a finite number of milliseconds (checkTtl), which JSON writes as String() does.
+  return entry.x === undefined ? `${json}}}` : `${json},"x":${entry.x}},"expires":${entry.x}}`;
 }
 
 /** The entry `serializeEntry` wrote, or undefined for anything else (no value, or not ours). */

@@ -46,7 +46,10 @@ export function checkValueSize(bytes: number, limits: CacheLimits): void {
 /** A TTL in seconds (fractions allowed), as milliseconds. */
 export function checkTtl(ttl: unknown): number {
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new HangarError(ErrorCode.BAD_REQUEST, `a ttl is a number of seconds greater than 0, not ${String(ttl)}`);
-  return Math.max(1, Math.round(ttl * 1000));
+  const ms = Math.max(1, Math.round(ttl * 1000));
+  // Past this an expiry is no exact number of milliseconds (and 1e306 seconds is Infinity of them).
+  if (!Number.isSafeInteger(ms)) throw new HangarError(ErrorCode.BAD_REQUEST, `a ttl is at most ${Math.floor(Number.MAX_SAFE_INTEGER / 1000)} seconds, not ${ttl}; leave it out to keep the key until it is changed`);
+  return ms;
 }
 
 const SET_OPTIONS = new Set(['ttl', 'tags', 'onlyIfEmpty']);

@@ -157,6 +157,8 @@ shared('bad input is a HangarError that says what to fix', async (t, cache) => {
   await bad(c.set('k', { an: 'object' }), ErrorCode.BAD_REQUEST);
   await bad(c.set('k', 'v', -1), ErrorCode.BAD_REQUEST);
   await bad(c.set('k', 'v', { ttl: Number.NaN }), ErrorCode.BAD_REQUEST);
+  await bad(c.set('k', 'v', 1e306), ErrorCode.BAD_REQUEST);
+  await bad(c.expire('k', 1e16), ErrorCode.BAD_REQUEST);
   await bad(c.set('k', 'v', { tll: 5 }), ErrorCode.BAD_REQUEST);
   await bad(c.set('k', 'v', { tags: 'red' }), ErrorCode.BAD_REQUEST);
   await bad(c.expire('k', 0), ErrorCode.BAD_REQUEST);
