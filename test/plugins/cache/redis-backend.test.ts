@@ -2,6 +2,7 @@
 import test from 'ava';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
+import type { Entry } from '../../../plugins/cache/entry.js';
 import { CACHE_NAMESPACE } from '../../../plugins/cache/index.js';
 import { entryKey } from '../../../plugins/cache/keys.js';
 import { cacheRuntime, connected, redisUrl, SHARED_REDIS } from './helpers.js';
@@ -22,12 +23,12 @@ test('keyv reads what every write path stored: batched, alone, with a TTL, with 
   const prefix = new URL(url).searchParams.get('prefix')!;
   const keyv = new Keyv(new KeyvRedis(SHARED_REDIS), { namespace: `${prefix}${CACHE_NAMESPACE}`, useKeyPrefix: false });
   t.teardown(() => keyv.disconnect());
-  const stored = async (key: string) => keyv.get<{ v: string; b?: 1; t?: string[]; x?: number }>(entryKey('k', 'shop', key));
+  const stored = async (key: string) => keyv.get<Entry>(entryKey('k', 'shop', key));
   t.like(await stored('batched'), { v: ':one' });
   t.like(await stored('also batched'), { v: 'two' });
   t.like(await stored('alone'), { v: '::three' });
   // keyv expires an entry by its own `expires`, which is the entry's.
-  const raw = await keyv.get<{ v: string; x?: number }>(entryKey('k', 'shop', 'ttl'), { raw: true });
+  const raw = await keyv.get<Entry>(entryKey('k', 'shop', 'ttl'), { raw: true });
   t.is(raw?.value?.v, 'four');
   t.is(raw?.expires, raw?.value?.x);
   t.true(raw!.expires! > Date.now() + 50_000 && raw!.expires! <= Date.now() + 60_000);
