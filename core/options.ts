@@ -37,6 +37,13 @@ export interface Limits {
   cacheTagsPerKey: number;
   /** Most bytes one app's cache may hold on the memory and SQLite stores (Redis is bounded by its own maxmemory). */
   cacheAppBytes: number;
+  /**
+   * Most bytes (as stored) one app's cache reads in flight may answer, in practice the reads it starts before awaiting
+   * them: a thousand reads of one large value at once would otherwise exhaust the host's memory. Infinity: no limit.
+   */
+  cacheReadBytes: number;
+  /** Most keys one getMulti may name. */
+  cacheMultiKeys: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -57,6 +64,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   cacheKeyBytes: 512,
   cacheTagsPerKey: 16,
   cacheAppBytes: 64 * 1024 * 1024,
+  cacheReadBytes: 64 * 1024 * 1024,
+  cacheMultiKeys: 1_000,
 });
 
 /** Where tenant isolates run. */

@@ -1,5 +1,6 @@
 // CacheBackend: what the tenant cache and the Cache API need from a store, with one implementation per kind of store.
 import type { Entry } from './entry.js';
+import type { ReadBudget } from './read-budget.js';
 
 export interface WriteOptions {
   /** Store only when the key holds no live entry. */
@@ -11,8 +12,11 @@ export interface WriteOptions {
  * Store failures reject; the services in front turn them into misses.
  */
 export interface CacheBackend {
-  /** Entries by key; a missing or expired one is undefined. */
-  read(keys: string[]): Promise<Array<Entry | undefined>>;
+  /**
+   * Entries by key; a missing or expired one is undefined. With a `budget` (an app's reads), what they answer is
+   * counted against it, and a read past it rejects with its E_LIMIT_CACHE error, before fetching where the store can.
+   */
+  read(keys: string[], budget?: ReadBudget): Promise<Array<Entry | undefined>>;
   /** Stores an entry (its `x` is its expiry); false when `onlyIfEmpty` found a live entry. */
   write(app: string, key: string, entry: Entry, options?: WriteOptions): Promise<boolean>;
   /** Rewrites a live entry through `change` (new tags or expiry); false when there is none. */

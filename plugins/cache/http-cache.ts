@@ -3,6 +3,7 @@ import CachePolicy from 'http-cache-semantics';
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { CacheBackend } from './backend.js';
 import type { StoreGuard } from './guard.js';
+import type { ReadBudget } from './read-budget.js';
 import { answer, type ResponseData } from './http-match.js';
 import { SearchIndex, splitSearch } from './http-search.js';
 import { entryKey } from './keys.js';
@@ -92,6 +93,8 @@ export class HttpCache {
     private readonly backend: CacheBackend,
     private readonly limits: CacheLimits,
     private readonly guard: StoreGuard,
+    /** The app's read budget, shared with its tenant cache. */
+    private readonly budget: ReadBudget,
   ) {
     this.searchIndex = new SearchIndex(app, backend, guard);
   }
@@ -102,7 +105,7 @@ export class HttpCache {
 
   /** The stored variants of the responses under `keys`, in the keys' order (one read for all). */
   private async variants(keys: string[]): Promise<Variant[]> {
-    const entries = await this.guard.run('a Cache API read', () => this.backend.read(keys), keys.map(() => undefined));
+    const entries = await this.guard.run('a Cache API read', () => this.backend.read(keys, this.budget), keys.map(() => undefined));
     return entries.flatMap((entry) => {
       if (!entry) return [];
       try {
@@ -209,14 +212,15 @@ export class HttpCaches {
     private readonly backend: CacheBackend,
     private readonly limits: CacheLimits,
     private readonly guard: StoreGuard,
+    private readonly budget: ReadBudget,
   ) {
-    this.default = new HttpCache(app, undefined, backend, limits, guard);
+    this.default = new HttpCache(app, undefined, backend, limits, guard, budget);
   }
 
   open(name: unknown): HttpCache {
     const checked = checkKey(name, this.limits, 'cache name');
     let cache = this.named.get(checked);
-    if (!cache) this.named.set(checked, (cache = new HttpCache(this.app, checked, this.backend, this.limits, this.guard)));
+    if (!cache) this.named.set(checked, (cache = new HttpCache(this.app, checked, this.backend, this.limits, this.guard, this.budget)));
     return cache;
   }
 }

@@ -9,6 +9,7 @@ import { StoreGuard } from './guard.js';
 import { HttpCaches } from './http-cache.js';
 import { LocalBackend } from './local-backend.js';
 import type { LocalLayerOptions } from './local-layer.js';
+import { ReadBudget } from './read-budget.js';
 import { RedisBackend } from './redis-backend.js';
 import { dropIfDown, failureLogOf, openStore, redisClientOf } from './stores.js';
 import { TenantCache } from './tenant-cache.js';
@@ -34,6 +35,7 @@ export class CachePlugin implements Plugin {
   private guardInstance?: StoreGuard;
   private readonly tenants = new Map<string, TenantCache>();
   private readonly httpCaches = new Map<string, HttpCaches>();
+  private readonly budgets = new Map<string, ReadBudget>();
   private readonly opened: Keyv[] = [];
 
   constructor(private readonly options: CachePluginOptions = {}) {}
@@ -58,15 +60,22 @@ export class CachePlugin implements Plugin {
   /** The app's key-value cache. */
   tenantCache(app: string): TenantCache {
     let cache = this.tenants.get(app);
-    if (!cache) this.tenants.set(app, (cache = new TenantCache(app, this.backend(), this.attached().limits, this.guard())));
+    if (!cache) this.tenants.set(app, (cache = new TenantCache(app, this.backend(), this.attached().limits, this.guard(), this.budget(app))));
     return cache;
   }
 
   /** The app's Cache API (`caches`). */
   caches(app: string): HttpCaches {
     let caches = this.httpCaches.get(app);
-    if (!caches) this.httpCaches.set(app, (caches = new HttpCaches(app, this.backend(), this.attached().limits, this.guard())));
+    if (!caches) this.httpCaches.set(app, (caches = new HttpCaches(app, this.backend(), this.attached().limits, this.guard(), this.budget(app))));
     return caches;
+  }
+
+  /** The app's read budget: one for its tenant cache and its Cache API, whose reads the host answers alike. */
+  private budget(app: string): ReadBudget {
+    let budget = this.budgets.get(app);
+    if (!budget) this.budgets.set(app, (budget = new ReadBudget(app, this.attached().limits.cacheReadBytes)));
+    return budget;
   }
 
   private attached(): EdgeRuntime {
@@ -86,7 +95,7 @@ export class CachePlugin implements Plugin {
     const client = redisClientOf(store);
     if (client) {
       const layer = { maxBytes: 32 * 1024 * 1024, maxEntryBytes: 64 * 1024, maxAgeMs: 60_000, ...this.options.layer };
-      return (this.backendInstance = new RedisBackend(store, client, runtime.logger, { layer, ackTimeoutMs: this.options.ackTimeoutMs ?? 1_000 }));
+      return (this.backendInstance = new RedisBackend(store, client, runtime.logger, { layer, ackTimeoutMs: this.options.ackTimeoutMs ?? 1_000, largestValue: runtime.limits.cacheValueBytes }));
     }
     if (!(store.store instanceof Map) && !(store.store instanceof KeyvSqlite)) {
       runtime.logger.warn('the cache store is neither memory, SQLite nor Redis: tags and byte limits are tracked in this process only, so share it with no other process');

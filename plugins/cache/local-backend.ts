@@ -6,6 +6,7 @@ import { isEntry, type CacheBackend, type WriteOptions } from './backend.js';
 import { entryBytes, isLive, remainingMs, type Entry } from './entry.js';
 import { parseEntryKey } from './keys.js';
 import { LocalIndex } from './local-index.js';
+import type { ReadBudget } from './read-budget.js';
 
 /** How often expired entries are deleted, so stores without native expiry do not grow forever. */
 const SWEEP_MS = 30_000;
@@ -43,10 +44,24 @@ export class LocalBackend implements CacheBackend {
     return run;
   }
 
-  async read(keys: string[]): Promise<Array<Entry | undefined>> {
-    const values = keys.length === 1 ? [await this.store.get(keys[0]!)] : await this.store.get(keys);
-    const now = Date.now();
-    return (values as unknown[]).map((value) => (isEntry(value) && isLive(value, now) ? value : undefined));
+  async read(keys: string[], budget?: ReadBudget): Promise<Array<Entry | undefined>> {
+    // The index knows each entry's size, so a read past the budget fails before anything is fetched.
+    const bytes = budget ? this.bytesOf(budget.app, keys) : 0;
+    budget?.take(bytes);
+    try {
+      const values = keys.length === 1 ? [await this.store.get(keys[0]!)] : await this.store.get(keys);
+      const now = Date.now();
+      return (values as unknown[]).map((value) => (isEntry(value) && isLive(value, now) ? value : undefined));
+    } finally {
+      budget?.release(bytes);
+    }
+  }
+
+  /** What `keys` of `app` hold, as the index counts them (a key named twice counts twice: it is answered twice). */
+  private bytesOf(app: string, keys: string[]): number {
+    let bytes = 0;
+    for (const key of keys) bytes += this.index.bytesOf(app, key);
+    return bytes;
   }
 
   write(app: string, key: string, entry: Entry, options: WriteOptions = {}): Promise<boolean> {

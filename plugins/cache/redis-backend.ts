@@ -7,7 +7,8 @@ import { InvalidationBus, type Ticket } from './bus.js';
 import { isLive, remainingMs, type Entry } from './entry.js';
 import { tagKey } from './keys.js';
 import { LocalLayer, type LocalLayerOptions } from './local-layer.js';
-import { RedisBatch } from './redis-batch.js';
+import type { ReadBudget } from './read-budget.js';
+import { OVER_BUDGET, RedisBatch, type RawRead } from './redis-batch.js';
 import { RedisScripts, type ScriptName } from './redis-scripts.js';
 import type { RedisClient } from './stores.js';
 
@@ -17,6 +18,8 @@ export interface RedisBackendOptions {
   layer: LocalLayerOptions;
   /** How long a write waits for the other nodes to confirm they dropped their copies. */
   ackTimeoutMs: number;
+  /** The largest value an app may store (limits.cacheValueBytes): reads size values first only when less is left. */
+  largestValue: number;
 }
 
 /** How long after start-up calls wait for the first connection instead of failing at once. */
@@ -28,6 +31,7 @@ const CAS_TRIES = 5;
 export class RedisBackend implements CacheBackend {
   private readonly prefix: string;
   private readonly layer: LocalLayer;
+  private readonly largestValue: number;
   private readonly bus: InvalidationBus;
   /** Resolves when the client first connects and the bus listens; until then calls wait (within the guard's timeout). */
   private readonly firstReady: Promise<void>;
@@ -46,6 +50,7 @@ export class RedisBackend implements CacheBackend {
     const adapter = store.store as KeyvRedis<unknown>;
     this.prefix = adapter.createKeyPrefix('', adapter.namespace);
     this.layer = new LocalLayer(options.layer);
+    this.largestValue = options.largestValue;
     this.bus = new InvalidationBus(client, `${this.prefix}bus`, { invalidate: (keys) => this.layer.drop(keys), reset: () => this.layer.clear() }, logger, options.ackTimeoutMs);
     // A node without a layer listens too: it must hear the confirmations of its own writes.
     const connected = new Promise<void>((resolve) => (client.isReady ? resolve() : client.once('ready', () => resolve())));
@@ -54,9 +59,32 @@ export class RedisBackend implements CacheBackend {
     });
     this.scripts = new RedisScripts(client);
     this.batch = new RedisBatch({
-      read: (keys) => (keys.length === 1 ? client.get(keys[0]!).then((value) => [value]) : client.mGet(keys)),
+      // One key alone cannot answer more than one entry, so it needs no sizing.
+      read: (keys, budgets) => (keys.length === 1 ? client.get(keys[0]!).then((value) => [value]) : this.readMany(keys, budgets)),
       write: (keys, values) => this.writeMany(keys, values),
     });
+  }
+
+  /**
+   * A batch of reads: MGET when none counts against a budget, else the read script, which sizes each value before it
+   * sends it, so no app's share of the answer passes what its budget had left when the batch went.
+   */
+  private readMany(keys: string[], budgets: Array<ReadBudget | undefined>): Promise<RawRead[]> {
+    const groups = new Map<ReadBudget, number>();
+    const args: string[] = [];
+    for (const budget of budgets) {
+      // limits.cacheReadBytes: Infinity turns the budget off, and reads go as MGET again.
+      if (!budget || budget.remaining === Infinity) {
+        args.push('0');
+        continue;
+      }
+      let group = groups.get(budget);
+      if (group === undefined) groups.set(budget, (group = groups.size + 1));
+      args.push(String(group));
+    }
+    if (groups.size === 0) return this.client.mGet(keys);
+    const left = [...groups.keys()].map((budget) => String(budget.remaining));
+    return this.scripts.run('read', keys, [String(this.largestValue), String(groups.size), ...left, ...args]) as Promise<RawRead[]>;
   }
 
   /** The client, for a command that is not batched: the batched commands waiting go first, to keep their order. */
@@ -99,11 +127,11 @@ export class RedisBackend implements CacheBackend {
     return waiting ? waiting.then(op) : op();
   }
 
-  read(keys: string[]): Promise<Array<Entry | undefined>> {
-    return this.whenReady(() => this.readNow(keys));
+  read(keys: string[], budget?: ReadBudget): Promise<Array<Entry | undefined>> {
+    return this.whenReady(() => this.readNow(keys, budget));
   }
 
-  private readNow(keys: string[]): Promise<Array<Entry | undefined>> {
+  private readNow(keys: string[], budget: ReadBudget | undefined): Promise<Array<Entry | undefined>> {
     const now = Date.now();
     const layered = this.bus.live;
     const full = keys.map((key) => this.full(key));
@@ -111,11 +139,12 @@ export class RedisBackend implements CacheBackend {
     const missing = full.filter((_, i) => found[i] === undefined);
     if (missing.length === 0) return Promise.resolve(found);
     const mark = this.layer.mark();
-    return this.batch.read(missing).then((values) => {
+    return this.batch.read(missing, budget).then((values) => {
+      if (budget && values.includes(OVER_BUDGET)) throw budget.exceeded();
       let next = 0;
       for (let i = 0; i < found.length; i++) {
         if (found[i]) continue;
-        const entry = parseEntry(values[next++]);
+        const entry = parseEntry(values[next++] as string | null);
         if (!isLive(entry, now)) continue;
         found[i] = entry;
         if (layered) this.layer.keep(full[i]!, entry, mark, now);

@@ -1,10 +1,20 @@
 // Coalesces the plain reads, or the plain writes, that one turn sends to Redis into one command, in order with every other command.
 import { attempt } from './attempt.js';
+import type { ReadBudget } from './read-budget.js';
+
+/** Answered for a key whose read had no room left in its app's read budget: its value was not fetched. */
+export const OVER_BUDGET = -1;
+
+/** A raw value as a batched read answers it. */
+export type RawRead = string | null | typeof OVER_BUDGET;
 
 /** How a batch reaches Redis: the backend's own commands for one key or many. */
 export interface BatchSender {
-  /** The raw values of `keys`, null where absent. */
-  read(keys: string[]): Promise<Array<string | null>>;
+  /**
+   * The raw values of `keys`, null where absent. `budgets[i]` is the read budget key i counts against (none: no
+   * limit); a key it has no room left for answers OVER_BUDGET.
+   */
+  read(keys: string[], budgets: Array<ReadBudget | undefined>): Promise<RawRead[]>;
   /** Stores `values[i]` at `keys[i]`, to be kept until changed; resolves once the writes landed. */
   write(keys: string[], values: string[]): Promise<unknown>;
 }
@@ -14,7 +24,7 @@ interface Waiter {
   from: number;
   count: number;
   /** The caller's values, for a read; true, for a write (a plain write always stores). */
-  resolve(answer: Array<string | null> | true): void;
+  resolve(answer: RawRead[] | true): void;
   reject(error: unknown): void;
 }
 
@@ -35,14 +45,16 @@ export class RedisBatch {
   private kind: 'read' | 'write' | undefined;
   private keys: string[] = [];
   private values: string[] = [];
+  /** For a read: the budget each key counts against. */
+  private budgets: Array<ReadBudget | undefined> = [];
   private waiters: Waiter[] = [];
   private flushQueued = false;
 
   constructor(private readonly send: BatchSender) {}
 
-  /** The raw values of `keys`, read with the turn's other reads. */
-  read(keys: string[]): Promise<Array<string | null>> {
-    return this.add('read', keys) as Promise<Array<string | null>>;
+  /** The raw values of `keys`, read with the turn's other reads; counted against `budget` (see BatchSender.read). */
+  read(keys: string[], budget?: ReadBudget): Promise<RawRead[]> {
+    return this.add('read', keys, undefined, budget) as Promise<RawRead[]>;
   }
 
   /** Stores one value that does not expire, with the turn's other writes; true once it landed. */
@@ -52,15 +64,16 @@ export class RedisBatch {
 
   /** Sends what waits now: called before any command that is not batched, to keep the order of commands. */
   flush(): void {
-    const { kind, keys, values, waiters } = this;
+    const { kind, keys, values, budgets, waiters } = this;
     if (!kind) return;
     this.kind = undefined;
     this.keys = [];
     this.values = [];
+    this.budgets = [];
     this.waiters = [];
-    attempt<unknown>(() => (kind === 'read' ? this.send.read(keys) : this.send.write(keys, values))).then(
+    attempt<unknown>(() => (kind === 'read' ? this.send.read(keys, budgets) : this.send.write(keys, values))).then(
       (found) => {
-        for (const waiter of waiters) waiter.resolve(kind === 'read' ? (found as Array<string | null>).slice(waiter.from, waiter.from + waiter.count) : true);
+        for (const waiter of waiters) waiter.resolve(kind === 'read' ? (found as RawRead[]).slice(waiter.from, waiter.from + waiter.count) : true);
       },
       (error: unknown) => {
         for (const waiter of waiters) waiter.reject(error);
@@ -68,12 +81,13 @@ export class RedisBatch {
     );
   }
 
-  private add(kind: 'read' | 'write', keys: string[], value?: string): Promise<Array<string | null> | true> {
+  private add(kind: 'read' | 'write', keys: string[], value?: string, budget?: ReadBudget): Promise<RawRead[] | true> {
     if (this.kind !== kind || this.keys.length + keys.length > BATCH_KEYS) this.flush();
     this.kind = kind;
     const from = this.keys.length;
     for (const key of keys) this.keys.push(key);
     if (kind === 'write') this.values.push(value!);
+    else for (let i = 0; i < keys.length; i++) this.budgets.push(budget);
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => {

@@ -65,7 +65,31 @@ if #purged > 0 then receivers = notify(ARGV[2], ARGV[3], ARGV[4] .. cjson.encode
 return {receivers, purged}
 `;
 
-const SOURCES = { write: NOTIFY + WRITE, purge: NOTIFY + PURGE } as const;
+/**
+ * A turn's reads, each app's within its read budget (read-budget.ts): MGET would send back every value however
+ * large, and a thousand copies of one big value would exhaust the node's memory. KEYS: the keys. ARGV: the largest
+ * value an app may store, the number of budgets, the bytes left in each, then each key's budget (0: none). While a
+ * budget has room for the largest value, a value is fetched at once; past that it is sized (STRLEN) first, so what
+ * does not fit is never fetched. A value past its budget answers -1 and is not sent; a missing key answers nil.
+ */
+const READ = `
+local largest, budgets = tonumber(ARGV[1]), tonumber(ARGV[2])
+local left = {}
+for b = 1, budgets do left[b] = tonumber(ARGV[2 + b]) end
+local values = {}
+for i, key in ipairs(KEYS) do
+  local b = tonumber(ARGV[2 + budgets + i])
+  local value = -1
+  if b == 0 or left[b] >= largest or redis.call('STRLEN', key) <= left[b] then value = redis.call('GET', key) end
+  if b > 0 and value and value ~= -1 then
+    if #value > left[b] then value = -1 else left[b] = left[b] - #value end
+  end
+  values[i] = value
+end
+return values
+`;
+
+const SOURCES = { write: NOTIFY + WRITE, purge: NOTIFY + PURGE, read: READ } as const;
 export type ScriptName = keyof typeof SOURCES;
 
 const SHAS = Object.fromEntries(Object.entries(SOURCES).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')])) as Record<ScriptName, string>;

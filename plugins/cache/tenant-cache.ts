@@ -3,6 +3,7 @@ import { attempt } from './attempt.js';
 import type { CacheBackend } from './backend.js';
 import { entryBuffer, entryString, toEntryValue, valueBytes, type Entry } from './entry.js';
 import type { StoreGuard } from './guard.js';
+import type { ReadBudget } from './read-budget.js';
 import { entryKey, parseEntryKey } from './keys.js';
 import { checkKey, checkKeys, checkTags, checkTtl, checkValueSize, parseSetOptions, type CacheLimits } from './validate.js';
 
@@ -23,6 +24,8 @@ export class TenantCache {
     private readonly backend: CacheBackend,
     private readonly limits: CacheLimits,
     private readonly guard: StoreGuard,
+    /** The app's read budget, shared with its Cache API. */
+    private readonly budget: ReadBudget,
   ) {
     this.global = { del: (key) => this.del(key), purgeTag: (tag) => this.purgeTag(tag) };
   }
@@ -32,7 +35,7 @@ export class TenantCache {
   }
 
   private read(keys: string[]): Promise<Array<Entry | undefined>> {
-    return this.guard.run('a read', () => this.backend.read(keys), keys.map(() => undefined));
+    return this.guard.run('a read', () => this.backend.read(keys, this.budget), keys.map(() => undefined));
   }
 
   async get(key: unknown): Promise<ArrayBuffer | null> {

@@ -2,7 +2,7 @@
 import { ErrorCode, HangarError } from '../../core/errors.js';
 import type { Limits } from '../../core/options.js';
 
-export type CacheLimits = Pick<Limits, 'cacheValueBytes' | 'cacheKeyBytes' | 'cacheTagsPerKey'>;
+export type CacheLimits = Pick<Limits, 'cacheValueBytes' | 'cacheKeyBytes' | 'cacheTagsPerKey' | 'cacheMultiKeys'>;
 
 export interface SetOptions {
   ttlMs?: number;
@@ -24,6 +24,9 @@ export function checkKey(key: unknown, limits: CacheLimits, what = 'cache key'):
 
 export function checkKeys(keys: unknown, limits: CacheLimits): string[] {
   if (!Array.isArray(keys)) throw new HangarError(ErrorCode.BAD_REQUEST, 'getMulti takes an array of keys');
+  if (keys.length > limits.cacheMultiKeys) {
+    throw tooLarge(`getMulti takes at most ${limits.cacheMultiKeys} keys; ${keys.length} were given (split the read or raise limits.cacheMultiKeys)`, 'cacheMultiKeys', limits.cacheMultiKeys);
+  }
   return keys.map((key) => checkKey(key, limits));
 }
 

@@ -87,3 +87,10 @@ test('while Redis is away, apps keep answering with the cache as a miss, and it 
   t.true(after.stored as boolean, 'writes work again without a restart');
   t.deepEqual((await get('shop', '/hits')).json(), { hits: (after.hits as number) + 1, stored: true });
 });
+
+test('an app reading one large value many times at once gets E_LIMIT_CACHE past its read budget, and the host serves on', async (t) => {
+  const { get } = await serve(t, redisUrl(t), { cacheValueBytes: 300_000, cacheReadBytes: 1_000_000 });
+  t.deepEqual((await get('shop', '/flood?size=300000&n=50')).json(), { ok: 3, limited: 47 });
+  t.deepEqual((await get('shop', '/flood?size=300000&n=3')).json(), { ok: 3, limited: 0 }, 'answered reads no longer count');
+  t.deepEqual((await get('blog', '/hits')).json(), { hits: 1, stored: true });
+});

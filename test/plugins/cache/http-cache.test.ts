@@ -162,6 +162,20 @@ shared(
   { cacheValueBytes: 100 },
 );
 
+shared(
+  'the matches one app has in flight count against its read budget (cacheReadBytes)',
+  async (t, caches) => {
+    const cache = caches('shop').default;
+    await cache.put(URL_A, fresh('x'.repeat(300_000)));
+    const matches = await Promise.allSettled(Array.from({ length: 6 }, () => cache.match(URL_A)));
+    const refused = matches.filter((outcome) => outcome.status === 'rejected' && outcome.reason instanceof HangarError && outcome.reason.details.limit === 'cacheReadBytes');
+    t.is(refused.length, 6 - matches.filter((outcome) => outcome.status === 'fulfilled').length);
+    t.true(refused.length >= 3, `${refused.length} of 6 were refused`);
+    t.is((await (await cache.match(URL_A))?.text())?.length, 300_000, 'answered matches no longer count');
+  },
+  { cacheValueBytes: 300_000, cacheReadBytes: 1_000_000 },
+);
+
 shared('ignoreSearch matches and deletes the responses of a URL whatever their query', async (t, caches) => {
   const cache = caches('shop').default;
   const other = await caches('shop').open('other');

@@ -1,12 +1,13 @@
 // The plain reads, or the plain writes, one turn makes go to Redis as one command, in the order the app made them.
 import test, { type ExecutionContext } from 'ava';
 import { createClient } from '@keyv/redis';
+import type { Limits } from '../../../core/options.js';
 import { cacheRuntime, connected, OwnRedis } from './helpers.js';
 
 /** A private Redis (its command counts are this test's alone) and a tenant cache on it, with no in-process layer. */
-async function setup(t: ExecutionContext) {
+async function setup(t: ExecutionContext, limits: Partial<Limits> = {}) {
   const redis = await OwnRedis.start(t);
-  const { plugin } = cacheRuntime(t, redis.url, { plugin: { layer: { maxBytes: 0 } } });
+  const { plugin } = cacheRuntime(t, redis.url, { plugin: { layer: { maxBytes: 0 } }, limits });
   const admin = createClient({ url: redis.url });
   await admin.connect();
   t.teardown(() => admin.close());
@@ -23,15 +24,28 @@ async function setup(t: ExecutionContext) {
   return { cache, commands };
 }
 
-test('the writes one turn makes reach Redis as one MSET, and its reads as one MGET', async (t) => {
+test('the writes one turn makes reach Redis as one MSET, and its reads as one call of the read script', async (t) => {
   const { cache, commands } = await setup(t);
   const keys = Array.from({ length: 32 }, (_, i) => `k${i}`);
   t.deepEqual(await Promise.all(keys.map((key) => cache.set(key, `value of ${key}`))), keys.map(() => true));
   t.like(await commands(), { mset: 1 });
   t.deepEqual(await Promise.all(keys.map((key) => cache.getString(key))), keys.map((key) => `value of ${key}`));
   const counted = await commands();
+  // The script counts each value against the app's read budget (Redis counts the calls it makes too).
+  t.is((counted.eval ?? 0) + (counted.evalsha ?? 0), 1);
+  t.like(counted, { get: 32 });
+  t.false('mget' in counted);
+});
+
+test('with the read budget turned off (cacheReadBytes: Infinity) a turn’s reads go as one MGET', async (t) => {
+  const { cache, commands } = await setup(t, { cacheReadBytes: Infinity });
+  const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+  await Promise.all(keys.map((key) => cache.set(key, key)));
+  await commands();
+  t.deepEqual(await Promise.all(keys.map((key) => cache.getString(key))), keys);
+  const counted = await commands();
   t.like(counted, { mget: 1 });
-  t.false('get' in counted, 'no read went alone');
+  t.false('get' in counted || 'evalsha' in counted || 'eval' in counted, 'no read went alone or through the script');
 });
 
 test('a write with a TTL, a delete or a read between them keeps the order the app made its calls in', async (t) => {

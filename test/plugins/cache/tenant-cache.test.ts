@@ -193,6 +193,39 @@ shared(
 );
 
 shared(
+  'the reads one app has in flight may answer at most cacheReadBytes; past it they fail, and other apps read on',
+  async (t, cache) => {
+    const a = cache('a');
+    const b = cache('b');
+    const big = 'x'.repeat(400_000);
+    t.true(await a.set('big', big));
+    t.true(await b.set('big', big));
+    const overBudget = (error: unknown) => error instanceof HangarError && error.code === ErrorCode.LIMIT_CACHE && error.details.limit === 'cacheReadBytes';
+
+    // Ten reads of one 400 kB value at once: two fit in 1 MB, the others fail instead of being fetched.
+    const reads = Array.from({ length: 10 }, () => a.getString('big'));
+    const other = b.getString('big');
+    const settled = await Promise.allSettled(reads);
+    t.deepEqual(
+      settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value === big : overBudget(outcome.reason))),
+      settled.map(() => true),
+    );
+    t.is(settled.filter((outcome) => outcome.status === 'fulfilled').length, 2);
+    t.is(await other, big, 'the budget is per app');
+
+    const error = await t.throwsAsync(a.getMulti(['big', 'big', 'big']), { instanceOf: HangarError });
+    t.true(overBudget(error));
+    t.is(error?.status, 413);
+    t.regex(error?.message ?? '', /limits\.cacheReadBytes/);
+    t.deepEqual(await a.getMultiString(['big', 'missing']), [big, null], 'answered reads no longer count');
+    for (let i = 0; i < 5; i++) t.is(await a.getString('big'), big, 'reads awaited one by one never add up');
+    const tooMany = await t.throwsAsync(a.getMulti(['1', '2', '3', '4', '5', '6']), { instanceOf: HangarError });
+    t.is(tooMany?.details.limit, 'cacheMultiKeys');
+  },
+  { limits: { cacheReadBytes: 1_000_000, cacheValueBytes: 500_000, cacheMultiKeys: 5 } },
+);
+
+shared(
   'an app’s total bytes are limited on the memory and SQLite stores, and freed by deletes and expiry',
   async (t, cache) => {
     const a = cache('a');
