@@ -68,23 +68,42 @@ return {receivers, purged}
 /**
  * A turn's reads, each app's within its read budget (read-budget.ts): MGET would send back every value however
  * large, and a thousand copies of one big value would exhaust the node's memory. KEYS: the keys. ARGV: the largest
- * value an app may store, the number of budgets, the bytes left in each, then each key's budget (0: none). While a
- * budget has room for the largest value, a value is fetched at once; past that it is sized (STRLEN) first, so what
- * does not fit is never fetched. A value past its budget answers -1 and is not sent; a missing key answers nil.
+ * value an app may store, the number of budgets, the bytes left in each, then each key's budget (0: none), left out
+ * when all keys share the one budget. Keys go in runs of one budget, as many at once (one MGET) as it has room for
+ * values of the largest size; a budget with less room left sizes a value (STRLEN) before fetching it, so what does
+ * not fit is never fetched. A value past its budget answers -1 and is not sent; a missing key answers nil.
  */
 const READ = `
 local largest, budgets = tonumber(ARGV[1]), tonumber(ARGV[2])
 local left = {}
 for b = 1, budgets do left[b] = tonumber(ARGV[2 + b]) end
+local single = #ARGV == 2 + budgets
+local function group(i)
+  if single then return 1 end
+  return tonumber(ARGV[2 + budgets + i])
+end
+local function fits(b, value)
+  if b == 0 or not value then return value end
+  if #value > left[b] then return -1 end
+  left[b] = left[b] - #value
+  return value
+end
 local values = {}
-for i, key in ipairs(KEYS) do
-  local b = tonumber(ARGV[2 + budgets + i])
-  local value = -1
-  if b == 0 or left[b] >= largest or redis.call('STRLEN', key) <= left[b] then value = redis.call('GET', key) end
-  if b > 0 and value and value ~= -1 then
-    if #value > left[b] then value = -1 else left[b] = left[b] - #value end
+local i, n = 1, #KEYS
+while i <= n do
+  local b = group(i)
+  local room = 512
+  if b > 0 then room = math.min(room, math.floor(left[b] / largest)) end
+  if room >= 1 then
+    local j = i
+    while j < n and j - i + 1 < room and group(j + 1) == b do j = j + 1 end
+    local found = redis.call('MGET', unpack(KEYS, i, j))
+    for k = 1, j - i + 1 do values[i + k - 1] = fits(b, found[k]) end
+    i = j + 1
+  else
+    if redis.call('STRLEN', KEYS[i]) <= left[b] then values[i] = fits(b, redis.call('GET', KEYS[i])) else values[i] = -1 end
+    i = i + 1
   end
-  values[i] = value
 end
 return values
 `;

@@ -31,10 +31,10 @@ test('the writes one turn makes reach Redis as one MSET, and its reads as one ca
   t.like(await commands(), { mset: 1 });
   t.deepEqual(await Promise.all(keys.map((key) => cache.getString(key))), keys.map((key) => `value of ${key}`));
   const counted = await commands();
-  // The script counts each value against the app's read budget (Redis counts the calls it makes too).
+  // The script fetches in runs that fit the app's read budget (Redis counts the calls it makes too).
   t.is((counted.eval ?? 0) + (counted.evalsha ?? 0), 1);
-  t.like(counted, { get: 32 });
-  t.false('mget' in counted);
+  t.true((counted.mget ?? 0) >= 1);
+  t.false('get' in counted, 'no read went alone');
 });
 
 test('with the read budget turned off (cacheReadBytes: Infinity) a turn’s reads go as one MGET', async (t) => {
