@@ -24,7 +24,7 @@ import { hostResponse, type ResponseSide } from './host-response.js';
 import { HostTimers } from './host-timers.js';
 import type { IsolateLimits } from './limits.js';
 import type { IsolateEvents } from './pool.js';
-import type { AppConfig, ChunkOutcome, DispatchResult, EntryOp, GuestLogLevel, RequestHead } from './protocol.js';
+import { logLine, type AppConfig, type ChunkOutcome, type DispatchResult, type EntryOp, type GuestLogLevel, type RequestHead } from './protocol.js';
 import { RequestScope, type ScopeOwner } from './request-scope.js';
 import { PendingReply } from './pending-reply.js';
 import { SAME_THREAD_DEFAULTS, SameThread } from './same-thread.js';
@@ -60,7 +60,6 @@ const ENTRY_NAMES: Record<EntryOp, string> = {
   fail: 'code resumed by a failed host call',
 };
 
-const LOG_MESSAGE_MAX = 16 * 1024;
 /** At a deadline, an isolate that spent this share of the wall time on the CPU is a runaway, and is replaced. */
 const RUNAWAY_CPU_SHARE = 0.5;
 /** Otherwise it is watched this long more: half of it on the CPU means a runaway that started late. */
@@ -429,7 +428,7 @@ export class AppIsolate {
   }
 
   private log(level: GuestLogLevel, message: string): void {
-    const text = message.length > LOG_MESSAGE_MAX ? `${message.slice(0, LOG_MESSAGE_MAX)}… (${message.length - LOG_MESSAGE_MAX} more characters)` : message;
+    const text = logLine(message);
     // With one request in flight the line is surely its; with several, no guess is made.
     const requestId = this.scopes.size === 1 ? this.scopes.values().next().value!.requestId : undefined;
     this.options.runtime.log({ level, message: text, app: this.app, ...(requestId ? { requestId } : {}) });

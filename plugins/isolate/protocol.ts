@@ -145,6 +145,25 @@ export interface HostBridge extends HostLink, HostCalls {
 export type OutboxKind = 'reply' | 'call' | 'waitUntil' | 'log';
 
 /**
+ * Most string code units one drain of the outbox may carry. The copy out of the isolate writes a string once for
+ * every place it is referenced, so a thousand host calls (or console lines) passing one 8 MB string would land 8 GB
+ * on the host and kill it: the guest counts what it posts and refuses what would pass this (outbox.ts).
+ */
+export const OUTBOX_UNITS = 64 * 1024 * 1024;
+
+/** Longest console line handed to the host, in code units. */
+const LOG_MESSAGE_MAX = 16 * 1024;
+
+/**
+ * A console line cut to LOG_MESSAGE_MAX, with a note of how much was left out. The guest cuts, and the host again
+ * (the guest's realm is the app's); a line already cut, note included, is left as it is.
+ */
+export function logLine(message: string): string {
+  if (message.length <= LOG_MESSAGE_MAX + 64) return message;
+  return `${message.slice(0, LOG_MESSAGE_MAX)}… (${message.length - LOG_MESSAGE_MAX} more characters)`;
+}
+
+/**
  * Every way the host runs guest code, through GuestApi.enter. The guest function returns at once; whatever it
  * starts answers through the outbox. Each entry is the op and two arguments, unused ones undefined:
  * dispatch(head, token), pull(id, token), pullUpload(id, token), cancel(id), cancelUpload(id), timer(id),

@@ -1,9 +1,9 @@
 // The one guest function the host runs guest code through: starts a batch of entries, each answering through the outbox.
-import { ENTRY_STRIDE, type ChunkOutcome, type DispatchResult, type EntryOp, type RequestHead } from '../protocol.js';
+import { ENTRY_STRIDE, OUTBOX_UNITS, type ChunkOutcome, type DispatchResult, type EntryOp, type RequestHead } from '../protocol.js';
 import type { Dispatcher } from './dispatch.js';
 import type { GuestFetch } from './fetch.js';
 import type { HostCaller } from './host-calls.js';
-import type { Outbox } from './outbox.js';
+import { stringUnits, type Outbox } from './outbox.js';
 import type { Timers } from './timers.js';
 
 interface EntryParts {
@@ -30,21 +30,26 @@ function failure(error: unknown): ChunkOutcome {
   }
 }
 
+const TOO_LARGE = `the answers this isolate had for the host at once held more than ${OUTBOX_UNITS} characters of strings`;
+const tooLargeResult = (): DispatchResult => ({ kind: 'exception', name: 'RangeError', message: `${TOO_LARGE} (headers or an error message, say)`, stack: '' });
+const tooLargeChunk = (): ChunkOutcome => ({ ok: false, name: 'RangeError', message: TOO_LARGE });
+
 /**
  * The guest's enter(): a batch `[op, a, b, op, a, b…]` from the host (guest-entries.ts), each entry started in turn.
  * One that throws does not stop the others: each answers (or fails) through its own reply.
  */
 export function createEnter(parts: EntryParts): (batch: unknown[], onMainThread: boolean) => void {
   const { outbox, dispatcher, fetcher, timers, caller, thread } = parts;
-  const reply = (token: unknown, value: unknown) => outbox.post('reply', token, value);
+  /** Posts `value`, or `instead` when its strings would pass what one drain may carry (OUTBOX_UNITS). */
+  const reply = (token: unknown, value: unknown, instead: () => unknown) => outbox.post('reply', token, outbox.reserve(stringUnits(value)) ? value : instead());
   const replyChunk = (token: unknown, read: Promise<Uint8Array | null>) =>
-    apply(then, read, [(value: Uint8Array | null) => reply(token, { ok: true, value }), (error: unknown) => reply(token, failure(error))]);
+    apply(then, read, [(value: Uint8Array | null) => reply(token, { ok: true, value }, tooLargeChunk), (error: unknown) => reply(token, failure(error), tooLargeChunk)]);
 
   function start(op: EntryOp, a: unknown, b: unknown): void {
     switch (op) {
       case 'dispatch':
         // dispatch() turns every app failure into a result, so it never rejects.
-        apply(then, dispatcher.dispatch(a as RequestHead), [(result: DispatchResult) => reply(b, result)]);
+        apply(then, dispatcher.dispatch(a as RequestHead), [(result: DispatchResult) => reply(b, result, tooLargeResult)]);
         return;
       case 'pull':
         replyChunk(b, dispatcher.pull(a as number));

@@ -1,6 +1,6 @@
 // Host calls from the guest: each is posted to the outbox by id, and its outcome comes back through a settle or fail entry.
-import type { HostCallName, HostCalls, HostLink, HostOutcome } from '../protocol.js';
-import type { Outbox } from './outbox.js';
+import { OUTBOX_UNITS, type HostCallName, type HostCalls, type HostLink, type HostOutcome } from '../protocol.js';
+import { stringUnits, type Outbox } from './outbox.js';
 
 export interface HostCaller {
   calls: HostCalls;
@@ -14,6 +14,8 @@ export interface HostCaller {
 const NativePromise = Promise;
 const { get: mapGet, set: mapSet, delete: mapDelete } = Map.prototype;
 const apply = Reflect.apply;
+
+const TOO_MUCH = `the host calls this isolate started at once pass more than ${OUTBOX_UNITS} characters of strings to the host; await some before starting more`;
 
 /** Calls whose arguments come from the app (binding arguments, algorithm objects) and may not be copyable. */
 const CHECKED = new Set<HostCallName>(['callBinding', 'subtle']);
@@ -62,6 +64,10 @@ export function createHostCaller(link: HostLink, outbox: Outbox): HostCaller {
         settler(false, { name: String((error as Error)?.name ?? 'TypeError'), message: String((error as Error)?.message) });
         return;
       }
+    }
+    if (!outbox.reserve(stringUnits(args))) {
+      settler(false, { name: 'RangeError', message: TOO_MUCH });
+      return;
     }
     const callId = nextCall++;
     apply(mapSet, pending, [callId, settler]);

@@ -1,5 +1,5 @@
 // The bootstrap's entry: install() puts the web platform on the isolate's global, attach() gives it its app; the bridge stays in closures.
-import type { GuestModule, GuestPlatform, HostBridge, HostLink, PlatformConfig } from '../protocol.js';
+import { logLine, OUTBOX_UNITS, type GuestLogLevel, type GuestModule, type GuestPlatform, type HostBridge, type HostLink, type PlatformConfig } from '../protocol.js';
 import { createDispatcher } from './dispatch.js';
 import { createEnter } from './entries.js';
 import { createEnv } from './env.js';
@@ -28,11 +28,21 @@ export const install: GuestModule['install'] = (link: HostLink, config: Platform
   const caller = createHostCaller(link, outbox);
   // Set by each batch (GuestApi.enter): where it runs decides where console lines go.
   const thread = { onMainThread: false };
+  const send = (level: GuestLogLevel, line: string) => (thread.onMainThread ? outbox.post('log', level, line) : link.log(level, line));
+  let droppedAt = -1;
   const bridge: HostBridge = {
     ...link,
     ...caller.calls,
     waitUntil: (seq, pending) => outbox.post('waitUntil', seq, pending),
-    log: (level, message) => (thread.onMainThread ? outbox.post('log', level, message) : link.log(level, message)),
+    log: (level, message) => {
+      const line = logLine(message);
+      if (outbox.reserve(line.length)) send(level, line);
+      else if (droppedAt !== outbox.drains) {
+        // Past what one drain may carry the lines are dropped; the host hears so once, in a short line.
+        droppedAt = outbox.drains;
+        send('warn', `console lines were dropped: the app logged more than ${OUTBOX_UNITS} characters at once`);
+      }
+    },
   };
   const timers = createTimers(bridge, config.maxTimers);
   const listeners = createFetchListeners();

@@ -398,3 +398,41 @@ test.serial('a tenant cannot keep stalling the host: a runaway on the main threa
   t.false(await onMainThread(), 'the app was not promoted again');
   t.true(stalls.length <= 1, `the host's event loop was held by ${stalls.length} attacks: ${stalls.join(', ')} ms`);
 });
+
+test('one large string handed to many host calls or console lines at once is refused in the isolate, not copied to the host each time', async (t) => {
+  // Copying out of an isolate writes a string once per reference: a thousand calls passing one 8 MB string used to
+  // land 8 GB on the host and kill it with a heap out of memory.
+  const runtime = isolateRuntime(t);
+  let taken = 0;
+  runtime.hooks.bindings.tapPromise('test:sink', async (bindings) => [...bindings, { name: 'SINK', methods: { take: async (value: unknown) => void (taken += String(value).length) } }]);
+  const records: LogRecord[] = [];
+  runtime.hooks.log.tap('test', (record) => void (record.app === 'flooder' && records.push(record)));
+  const base = await deployScript(
+    runtime,
+    'flooder',
+    moduleScript(`{
+      async fetch(request, env) {
+        const big = 'x'.repeat(8_000_000);
+        if (new URL(request.url).pathname === '/log') {
+          for (let i = 0; i < 5000; i++) console.log(big);
+          return new Response('logged');
+        }
+        const calls = await Promise.allSettled(Array.from({ length: 100 }, () => env.SINK.take(big)));
+        return Response.json({
+          taken: calls.filter((call) => call.status === 'fulfilled').length,
+          refused: calls.filter((call) => call.status === 'rejected' && call.reason.name === 'RangeError' && /await some/.test(call.reason.message)).length,
+        });
+      },
+    }`),
+  );
+  // Eight such strings fit in what one drain may carry (OUTBOX_UNITS, 64 Mi characters); the ninth does not.
+  t.deepEqual(await answer(runtime, base), { taken: 8, refused: 92 });
+  t.is(taken, 8 * 8_000_000, 'only the calls within the limit reached the host');
+
+  t.is(await answer(runtime, `${base}/log`), '200 logged');
+  const lines = records.filter((record) => record.level === 'info');
+  t.true(lines.length > 3000 && lines.length < 5000, `${lines.length} lines reached the host`);
+  t.regex(lines[0]!.message, /^x{16384}… \(7983616 more characters\)$/, 'each line was cut in the isolate');
+  t.is(records.filter((record) => record.level === 'warn' && /console lines were dropped/.test(record.message)).length, 1);
+  t.deepEqual(await answer(runtime, base), { taken: 8, refused: 92 }, 'the isolate and the host serve on');
+});
