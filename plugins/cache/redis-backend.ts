@@ -73,10 +73,12 @@ export class RedisBackend implements CacheBackend {
   private readMany(keys: string[], budgets: Array<ReadBudget | undefined>): Promise<RawRead[]> {
     const groups = new Map<ReadBudget, number>();
     const args: string[] = [];
+    let unbudgeted = false;
     for (const budget of budgets) {
       // limits.cacheReadBytes: Infinity turns the budget off, and reads go as MGET again.
       if (!budget || budget.remaining === Infinity) {
         args.push('0');
+        unbudgeted = true;
         continue;
       }
       let group = groups.get(budget);
@@ -86,7 +88,7 @@ export class RedisBackend implements CacheBackend {
     if (groups.size === 0) return this.client.mGet(keys);
     const left = [...groups.keys()].map((budget) => String(budget.remaining));
     // One app's reads alone (the common batch) need no budget per key: the script then takes the one for all.
-    const each = groups.size === 1 && !args.includes('0') ? [] : args;
+    const each = groups.size === 1 && !unbudgeted ? [] : args;
     return this.scripts.run('read', keys, [String(this.largestValue), String(groups.size), ...left, ...each]) as Promise<RawRead[]>;
   }
 

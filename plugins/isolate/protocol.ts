@@ -153,13 +153,15 @@ export const OUTBOX_UNITS = 64 * 1024 * 1024;
 
 /** Longest console line handed to the host, in code units. */
 const LOG_MESSAGE_MAX = 16 * 1024;
+/** Room for the note a cut line ends with, so a line the guest cut passes the host's cut unchanged. */
+const LOG_NOTE_ROOM = 64;
 
 /**
  * A console line cut to LOG_MESSAGE_MAX, with a note of how much was left out. The guest cuts, and the host again
  * (the guest's realm is the app's); a line already cut, note included, is left as it is.
  */
 export function logLine(message: string): string {
-  if (message.length <= LOG_MESSAGE_MAX + 64) return message;
+  if (message.length <= LOG_MESSAGE_MAX + LOG_NOTE_ROOM) return message;
   return `${message.slice(0, LOG_MESSAGE_MAX)}… (${message.length - LOG_MESSAGE_MAX} more characters)`;
 }
 

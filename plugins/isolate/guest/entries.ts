@@ -43,7 +43,8 @@ export function createEnter(parts: EntryParts): (batch: unknown[], onMainThread:
   /** Posts `value`, or `instead` when its strings would pass what one drain may carry (OUTBOX_UNITS). */
   const reply = (token: unknown, value: unknown, instead: () => unknown) => outbox.post('reply', token, outbox.reserve(stringUnits(value)) ? value : instead());
   const replyChunk = (token: unknown, read: Promise<Uint8Array | null>) =>
-    apply(then, read, [(value: Uint8Array | null) => reply(token, { ok: true, value }, tooLargeChunk), (error: unknown) => reply(token, failure(error), tooLargeChunk)]);
+    // A chunk's bytes are no strings: only a failure's name and message count.
+    apply(then, read, [(value: Uint8Array | null) => outbox.post('reply', token, { ok: true, value }), (error: unknown) => reply(token, failure(error), tooLargeChunk)]);
 
   function start(op: EntryOp, a: unknown, b: unknown): void {
     switch (op) {
