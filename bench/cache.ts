@@ -1,6 +1,6 @@
 // `node --no-node-snapshot --conditions=hangar-source --import tsx bench/cache.ts`: tenant cache ops/s from inside an
-// isolate on the memory and Redis stores, beside raw keyv (and node-redis under it) on the same Redis in the same run,
-// with Redis-via-Hangar ÷ raw.
+// isolate on the memory and Redis stores, beside raw keyv (and node-redis under it, alone and from a bare isolate) on
+// the same Redis in the same run, with Redis-via-Hangar ÷ raw.
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { createLambda } from '../core/files/lambda.js';
 import type { EdgeRuntime } from '../core/runtime.js';
 import { CachePlugin, type CachePluginOptions } from '../plugins/cache/index.js';
 import { IsolatePlugin } from '../plugins/isolate/index.js';
+import { isolateFloor } from './cache-floor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -124,6 +125,13 @@ async function rawKeyv(url: string, prefix: string): Promise<Contender> {
 }
 
 const BARE = 'node-redis alone';
+const FLOOR = 'isolate floor';
+
+/** node-redis alone driven from a bare isolate through the least bridge (cache-floor.ts): what the boundary itself costs. */
+async function floor(url: string, prefix: string): Promise<Contender> {
+  const floor = await isolateFloor(url, `${prefix}floor:`, OPS, VALUE);
+  return { name: FLOOR, ...floor };
+}
 
 /**
  * The client under keyv, alone: keyv's own entry format written and read with node-redis, nothing else. The floor
@@ -171,6 +179,7 @@ async function main(): Promise<void> {
     await hangar('isolate + Redis', redis('layer')),
     await rawKeyv(args.redis, prefix),
     await nodeRedis(args.redis, prefix),
+    await floor(args.redis, prefix),
   ];
   const figures = new Map<string, number[]>();
   try {
@@ -198,27 +207,36 @@ async function main(): Promise<void> {
     ['workload', ...contenders.map((c) => c.name)],
     WORKLOADS.map((workload) => [label(workload), ...contenders.map((c) => Math.round(rate(c.name, workload)).toLocaleString('en-US'))]),
   );
-  // Time per op through Hangar ÷ time per op through raw keyv = raw ops/s ÷ Hangar ops/s, taken round by round: the
+  // Time per op through `name` ÷ time per op through `base` = base ops/s ÷ `name` ops/s, taken round by round: the
   // two ran minutes apart at most, so a slower spell of the machine weighs on both sides of each ratio.
-  const ratio = (name: string, workload: Workload) => {
-    const raws = series(raw, workload);
-    const ratios = series(name, workload).map((hangarRate, round) => raws[round]! / hangarRate);
+  const ratio = (name: string, workload: Workload, base = raw) => {
+    const bases = series(base, workload);
+    const ratios = series(name, workload).map((rate, round) => bases[round]! / rate);
     const value = median(ratios);
     const spread = ROUNDS > 1 ? ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : '';
-    // The goal is Hangar's; the bare client is there for reference.
-    const verdict = name === BARE ? '' : value <= GOAL ? ' ok' : ' over';
+    // The goal is Hangar's over raw keyv; the bare client and the floor are there for reference.
+    const verdict = base !== raw || name === BARE || name === FLOOR ? '' : value <= GOAL ? ' ok' : ' over';
     return `${value.toFixed(2)}×${spread}${verdict}`;
   };
   console.log(`\nTime per op through Hangar ÷ time per op through raw keyv on the same Redis, the median of the rounds' ratios`);
   console.log(`(lowest–highest round in brackets; goal: ≤ ${GOAL.toFixed(2)}×):\n`);
-  const compared = ['isolate + Redis', 'isolate + Redis, no layer', 'Node + Redis (no isolate)', BARE];
+  const compared = ['isolate + Redis', 'isolate + Redis, no layer', 'Node + Redis (no isolate)', BARE, FLOOR];
   table(
     ['workload', ...compared],
     WORKLOADS.map((workload) => [label(workload), ...compared.map((name) => ratio(name, workload))]),
   );
   console.log('\nNode + Redis is what the cache itself adds; isolate + Redis adds the isolate boundary on top. node-redis alone is');
-  console.log('the client under keyv with nothing on top: the floor for any cache on it.');
+  console.log('the client under keyv with nothing on top: the floor for any cache on it. The isolate floor is node-redis alone');
+  console.log('called from a bare isolate through the least bridge (bench/cache-floor.ts): the floor for any cache inside an isolate.');
   console.log('The memory column is the isolate boundary with an (almost) free store behind it: no Redis op from an isolate beats it.');
+
+  // Without the layer every op goes to Redis, as in the floor: what Hangar's cache and bridge add beyond the boundary.
+  console.log(`\nTime per op through Hangar from an isolate ÷ time per op through the isolate floor, medians of the rounds:\n`);
+  const overFloor = ['isolate + Redis, no layer', 'isolate + Redis'];
+  table(
+    ['workload', ...overFloor],
+    WORKLOADS.map((workload) => [label(workload), ...overFloor.map((name) => ratio(name, workload, FLOOR))]),
+  );
 }
 
 /** Prints rows in columns, the first left-aligned and the rest right-aligned. */
