@@ -1,13 +1,8 @@
-// The isolate floor for bench/cache.ts: node-redis alone, driven from a bare isolated-vm isolate by the least bridge an isolate cache can have.
-import { createClient } from '@keyv/redis';
+// The isolate floor for bench/cache.ts: a store call driven from a bare isolated-vm isolate by the least bridge an isolate cache can have.
 import ivm from 'isolated-vm';
 
-/** One run of the bench: `ops` ops of one kind, `concurrency` at a time, sets with a TTL in seconds when `ttl` is set. */
-export interface FloorWorkload {
-  op: 'set' | 'get';
-  concurrency: number;
-  ttl?: number;
-}
+/** One store op as the host runs it: node-redis alone's (bench/cache.ts); its answer is the op's result. */
+export type StoreCall = (op: 'set' | 'get', key: string, ttl: number) => Promise<unknown>;
 
 /**
  * The guest: each op is a promise settled by id, its call pushed to an outbox. The app loop is bench/cache.ts's APP,
@@ -52,21 +47,17 @@ const GUEST = `
 const TIMEOUT_MS = 120_000;
 
 /**
- * The least an isolate cache over node-redis does per op: the host settles a turn's answers in one call into the
- * isolate, and takes the calls they lead to in one call out, as Hangar's bridge does; no tenant keys, no limits, no
- * validation, no store guard, no layer. What an op costs here above node-redis alone is the isolate boundary itself.
+ * The least an isolate cache does per op: the host settles a turn's answers in one call into the isolate, and takes
+ * the calls they lead to in one call out, as Hangar's bridge does; no tenant keys, no limits, no validation, no store
+ * guard, no layer. What an op costs here above `call` alone is the isolate boundary itself.
  */
-export async function isolateFloor(url: string, prefix: string, ops: number, value: string): Promise<{ run(workload: FloorWorkload): Promise<number>; close(): Promise<void> }> {
-  const client = createClient({ url });
-  await client.connect();
+export function isolateFloor(call: StoreCall, ops: number, value: string): { run(op: 'set' | 'get', concurrency: number, ttl?: number): Promise<number>; close(): void } {
   const isolate = new ivm.Isolate({ memoryLimit: 128 });
   const context = isolate.createContextSync();
   context.evalSync(GUEST);
   const settle = context.global.getSync('settle', { reference: true }) as ivm.Reference;
   const drain = context.global.getSync('drain', { reference: true }) as ivm.Reference;
   const run = context.global.getSync('run', { reference: true }) as ivm.Reference;
-  // keyv's entry format, as the node-redis contender writes it.
-  const entry = JSON.stringify({ value, expires: null });
 
   let answers: unknown[] = [];
   let flushing = false;
@@ -86,36 +77,24 @@ export async function isolateFloor(url: string, prefix: string, ops: number, val
     settle.applySync(undefined, [batch], { arguments: { copy: true }, timeout: TIMEOUT_MS });
     take();
   };
+  // Each call is [id, op, key, value, ttl]. The value crosses as an app's would; the store call writes the bench's
+  // entry, as node-redis alone does.
   const take = () => {
     const calls = drain.applySync(undefined, [], { result: { copy: true }, timeout: TIMEOUT_MS }) as unknown[];
     for (let i = 0; i < calls.length; i += 5) {
+      const id = calls[i] as number;
       if (calls[i + 1] === 'done') finished?.(calls[i + 2] as number);
-      else start(calls[i] as number, calls[i + 1] as string, `${prefix}${calls[i + 2] as string}`, calls[i + 4] as number);
+      else call(calls[i + 1] as 'set' | 'get', calls[i + 2] as string, calls[i + 4] as number).then((result) => answer(id, result), () => answer(id, null));
     }
-  };
-  const start = (id: number, op: string, key: string, ttl: number) => {
-    const reply =
-      op === 'get'
-        ? client.get(key)
-        : ttl
-          ? client.set(key, JSON.stringify({ value, expires: Date.now() + ttl * 1000 }), { PX: ttl * 1000 })
-          : client.set(key, entry);
-    reply.then(
-      (result) => answer(id, result),
-      () => answer(id, null),
-    );
   };
 
   return {
-    run: ({ op, concurrency, ttl }) =>
+    run: (op, concurrency, ttl) =>
       new Promise<number>((resolve) => {
         finished = resolve;
         run.applySync(undefined, [op, ops, concurrency, ttl ?? 0, value], { timeout: TIMEOUT_MS });
         take();
       }),
-    async close() {
-      await client.close();
-      isolate.dispose();
-    },
+    close: () => isolate.dispose(),
   };
 }

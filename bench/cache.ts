@@ -13,7 +13,7 @@ import { createLambda } from '../core/files/lambda.js';
 import type { EdgeRuntime } from '../core/runtime.js';
 import { CachePlugin, type CachePluginOptions } from '../plugins/cache/index.js';
 import { IsolatePlugin } from '../plugins/isolate/index.js';
-import { isolateFloor } from './cache-floor.js';
+import { isolateFloor, type StoreCall } from './cache-floor.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -124,34 +124,45 @@ async function rawKeyv(url: string, prefix: string): Promise<Contender> {
   };
 }
 
+/** A plain node-redis client: the one under keyv, with nothing on top. */
+const openBare = (url: string) => createClient({ url });
+type BareClient = ReturnType<typeof openBare>;
+
 const BARE = 'node-redis alone';
 const FLOOR = 'isolate floor';
 
-/** node-redis alone driven from a bare isolate through the least bridge (cache-floor.ts): what the boundary itself costs. */
-async function floor(url: string, prefix: string): Promise<Contender> {
-  const floor = await isolateFloor(url, `${prefix}floor:`, OPS, VALUE);
-  return { name: FLOOR, ...floor };
+/**
+ * The client under keyv, alone: one op in keyv's own entry format, written and read with node-redis and nothing else,
+ * on keys under `prefix`. The floor for any cache on this client.
+ */
+function bareCall(client: BareClient, prefix: string): StoreCall {
+  const entry = JSON.stringify({ value: VALUE, expires: null });
+  return (op, name, ttl) => {
+    const key = `${prefix}${name}`;
+    if (op === 'get') return client.get(key);
+    if (!ttl) return client.set(key, entry);
+    const ms = ttl * 1000;
+    return client.set(key, JSON.stringify({ value: VALUE, expires: Date.now() + ms }), { PX: ms });
+  };
 }
 
-/**
- * The client under keyv, alone: keyv's own entry format written and read with node-redis, nothing else. The floor
- * for any cache on this client, so the table shows what keyv itself adds and how much of it Hangar's cache takes back.
- */
-async function nodeRedis(url: string, prefix: string): Promise<Contender> {
-  const client = createClient({ url });
-  await client.connect();
-  const entry = JSON.stringify({ value: VALUE, expires: null });
-  const key = (name: string) => `${prefix}bare:${name}`;
+/** node-redis alone, called from Node, so the table shows what keyv itself adds and how much of it Hangar's cache takes back. */
+function nodeRedis(client: BareClient, prefix: string): Contender {
+  const call = bareCall(client, `${prefix}bare:`);
   return {
     name: BARE,
-    run: (workload) =>
-      loop(workload, (name) => {
-        if (workload.op === 'get') return client.get(key(name));
-        if (!workload.ttl) return client.set(key(name), entry);
-        const ms = workload.ttl * 1000;
-        return client.set(key(name), JSON.stringify({ value: VALUE, expires: Date.now() + ms }), { PX: ms });
-      }),
-    close: () => client.close(),
+    run: (workload) => loop(workload, (name) => call(workload.op, name, workload.ttl ?? 0)),
+    close: async () => undefined,
+  };
+}
+
+/** node-redis alone called from a bare isolate through the least bridge (cache-floor.ts): what the boundary itself costs. */
+function floor(client: BareClient, prefix: string): Contender {
+  const bridged = isolateFloor(bareCall(client, `${prefix}floor:`), OPS, VALUE);
+  return {
+    name: FLOOR,
+    run: ({ op, concurrency, ttl }) => bridged.run(op, concurrency, ttl),
+    close: async () => bridged.close(),
   };
 }
 
@@ -171,6 +182,9 @@ async function main(): Promise<void> {
   const prefix = `hangar-bench:${randomUUID()}:`;
   // Each contender has its own keys, so none waits for another to confirm its writes.
   const redis = (name: string) => `${args.redis}?prefix=${encodeURIComponent(`${prefix}${name}:`)}`;
+  // node-redis alone, from Node and from the bare isolate: the two never run at once, so they share a connection.
+  const bare = openBare(args.redis);
+  await bare.connect();
   const contenders = [
     await hangar('isolate + memory', 'memory:'),
     await hangar('isolate + Redis, no layer', redis('direct'), { layer: { maxBytes: 0 } }),
@@ -178,8 +192,8 @@ async function main(): Promise<void> {
     // Next to raw keyv whichever way a round runs, so the headline ratio compares two runs back to back.
     await hangar('isolate + Redis', redis('layer')),
     await rawKeyv(args.redis, prefix),
-    await nodeRedis(args.redis, prefix),
-    await floor(args.redis, prefix),
+    nodeRedis(bare, prefix),
+    floor(bare, prefix),
   ];
   const figures = new Map<string, number[]>();
   try {
@@ -196,7 +210,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(contenders.map((contender) => contender.close()));
-    await cleanUp(args.redis, prefix);
+    await cleanUp(bare, prefix);
+    await bare.close();
   }
 
   const series = (name: string, workload: Workload) => figures.get(`${name}|${label(workload)}`)!;
@@ -245,11 +260,8 @@ function table(header: string[], rows: string[][]): void {
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
 }
 
-async function cleanUp(url: string, prefix: string): Promise<void> {
-  const client = createClient({ url });
-  await client.connect();
+async function cleanUp(client: BareClient, prefix: string): Promise<void> {
   for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await client.del(keys);
-  await client.close();
 }
 
 await main();
